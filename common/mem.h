@@ -1,0 +1,31 @@
+/*  common/mem.h - allocation that never returns NULL.
+ *
+ *  All cigsync code allocates through these (STYLE.md 19): on exhaustion they
+ *  log the size asked for and abort, so callers need no NULL checks.  Sizes
+ *  that come from outside must be bounded before they reach here.  Secrets
+ *  do not use these: they live in sodium_malloc() memory (see key.h).
+ */
+#ifndef CS_MEM_H
+#define CS_MEM_H
+
+#include <stddef.h>
+
+/* Returns size bytes of uninitialised memory; aborts on exhaustion. */
+void *cs_xmalloc(size_t size);
+
+/* Returns n * size zeroed bytes; aborts on exhaustion or overflow. */
+void *cs_xcalloc(size_t n, size_t size);
+
+/* Resizes p to size bytes; aborts on exhaustion. */
+void *cs_xrealloc(void *p, size_t size);
+
+/* Returns a malloc'd copy of the NUL-terminated string s. */
+char *cs_xstrdup(const char *s);
+
+/* Returns a malloc'd NUL-terminated copy of the first n bytes of s. */
+char *cs_xstrndup(const char *s, size_t n);
+
+/* Returns a malloc'd string formatted like printf. */
+char *cs_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
