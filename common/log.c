@@ -4,7 +4,7 @@
 #include "err.h"
 #include "log.h"
 
-static int s_level = -1;                 /* -1: not yet read from env */
+static int s_level = -1;                  /* -1: not yet read from env */
 static const char *s_program = "cigsync"; /* prefix of every line */
 
 static const char *const s_names[] = {"error", "warning", "info", "debug"};
@@ -57,8 +57,8 @@ s_vlog(enum cs_log_level level, const char *func, int r, const char *fmt,
     if (n < 0)
         line[0] = '\0';
     if (func != NULL)
-        fprintf(stderr, "%s: %s: %s: %s: %s\n", s_program, s_names[level],
-                func, line, cs_strerror(r));
+        fprintf(stderr, "%s: %s: %s: %s: %s\n", s_program, s_names[level], func,
+                line, cs_strerror(r));
     else
         fprintf(stderr, "%s: %s: %s\n", s_program, s_names[level], line);
 }

@@ -1,0 +1,178 @@
+/*  common/key.h - node identity, signing keys and key files.
+ *
+ *  Every node (office or server) is identified by an Ed25519 signing key.
+ *  Its public half is what an administrator enrols, written as an identity
+ *  string "cs1:" + 64 lowercase hex digits; its node id, which tags every
+ *  change and batch it originates, is the 16-byte BLAKE2b hash of that
+ *  public key, so a node id cannot be claimed without the key.  The secret
+ *  half lives only in sodium_malloc() memory (guard pages, locked, read-only
+ *  after creation, wiped on free) and in a 0600 key file.
+ *
+ *  This module is not the envelope or session crypto (X25519, AEAD): those
+ *  belong to the protocol.  It does not decide where key files live.
+ *
+ *  Key file format, version 1 (CS_KEY_FILE_LEN = 69 bytes, nothing else):
+ *
+ *      offset  size  field
+ *      0       4     magic "CSK1" (0x43 0x53 0x4b 0x31)
+ *      4       1     kind: 0 = plain, the seed follows unencrypted;
+ *                    other values are reserved for passphrase-protected
+ *                    keys and refused for now
+ *      5       32    Ed25519 seed (RFC 8032 private key)
+ *      37      32    Ed25519 public key derived from the seed
+ *
+ *  The stored public key is recomputed from the seed on load and must match,
+ *  so a corrupted seed or public key is detected rather than silently giving
+ *  a different identity.  Any other length, magic or kind is refused with
+ *  CS_ERR_KEY.
+ *
+ *  Text forms here are canonical: hex is lowercase on output and only
+ *  lowercase is accepted on input, so one key has one spelling.
+ */
+#ifndef CS_KEY_H
+#define CS_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
+
+#include "attr.h"
+
+#define CS_NODE_ID_BYTES 16   /* binary node id: BLAKE2b-128 of the pubkey */
+#define CS_NODE_ID_HEX_LEN 32 /* hex digits of a node id */
+#define CS_IDENTITY_PREFIX "cs1:"     /* version tag of identity strings */
+#define CS_IDENTITY_PREFIX_LEN 4      /* strlen(CS_IDENTITY_PREFIX) */
+#define CS_IDENTITY_TEXT_LEN (4 + 64) /* prefix + hex of the public key */
+#define CS_KEY_SEED_BYTES crypto_sign_SEEDBYTES /* Ed25519 seed, 32 */
+#define CS_KEY_SIG_BYTES crypto_sign_BYTES      /* Ed25519 signature, 64 */
+#define CS_KEY_FILE_MAGIC "CSK1" /* first bytes of every key file */
+#define CS_KEY_FILE_MAGIC_LEN 4  /* strlen(CS_KEY_FILE_MAGIC) */
+#define CS_KEY_FILE_KIND_PLAIN 0 /* kind byte of an unencrypted key file */
+#define CS_KEY_FILE_LEN                                                        \
+    (CS_KEY_FILE_MAGIC_LEN + 1 + CS_KEY_SEED_BYTES +                           \
+     crypto_sign_PUBLICKEYBYTES) /* 69 bytes, the only valid size */
+
+/* A node id (STYLE.md 13): derived from, and bound to, a public key. */
+struct cs_node_id {
+    uint8_t b[CS_NODE_ID_BYTES]; /* BLAKE2b-128 of the Ed25519 public key */
+};
+
+/* An Ed25519 public key. */
+struct cs_pubkey {
+    uint8_t b[crypto_sign_PUBLICKEYBYTES]; /* RFC 8032 encoding */
+};
+
+/* A node's signing key pair; opaque.  The secret key is in sodium_malloc()
+   memory, read-only after creation. */
+struct cs_key;
+
+/* Initialises libsodium; safe to call any number of times, from any
+   thread.  Every function below that can fail calls it itself.  Returns 0,
+   or CS_ERR_CRYPTO if libsodium cannot start (e.g. no randomness). */
+CS_MUST_CHECK int cs_crypto_init(void);
+
+/* Computes in *id the node id of pk: BLAKE2b (crypto_generichash) with a
+   16-byte output and no key, over the 32 bytes of pk.  Cannot fail. */
+void cs_node_id_from_pubkey(const struct cs_pubkey *pk, struct cs_node_id *id)
+    CS_NONNULL(1, 2);
+
+/* Writes id as 32 lowercase hex digits and a NUL into out. */
+void cs_node_id_hex(const struct cs_node_id *id,
+                    char out[CS_NODE_ID_HEX_LEN + 1]) CS_NONNULL(1, 2);
+
+/* Parses exactly 32 lowercase hex digits into *id.  Returns 0, or
+   CS_ERR_FORMAT for any other string (then *id is zeroed). */
+CS_MUST_CHECK int cs_node_id_parse(const char *hex, struct cs_node_id *id)
+    CS_NONNULL(1, 2);
+
+/* Writes the identity string of pk ("cs1:" + 64 lowercase hex digits and
+   a NUL, CS_IDENTITY_TEXT_LEN + 1 bytes) into out.
+     pk   the public key
+     out  receives the text
+     len  size of out
+   Returns 0, or CS_ERR_TOO_BIG if len < CS_IDENTITY_TEXT_LEN + 1 (out then
+   holds "" when len > 0). */
+CS_MUST_CHECK int cs_identity_format(const struct cs_pubkey *pk, char *out,
+                                     size_t len) CS_NONNULL(1, 2);
+
+/* Parses an identity string into *pk.  Returns 0, or CS_ERR_KEY when s
+   lacks the "cs1:" prefix, has another length, has a character that is not
+   lowercase hex, or does not encode a usable Ed25519 public key (not on the
+   curve, small order, or outside the prime-order subgroup; libsodium's
+   crypto_sign_ed25519_pk_to_curve25519() refuses those); then *pk is
+   zeroed.  Also CS_ERR_CRYPTO if libsodium cannot start. */
+CS_MUST_CHECK int cs_identity_parse(const char *s, struct cs_pubkey *pk)
+    CS_NONNULL(1, 2);
+
+/* Makes a fresh random key pair.  Returns 0 and *out, owned by the caller
+   (cs_key_destroy()); or CS_ERR_NOMEM if secure memory is exhausted,
+   CS_ERR_CRYPTO; then *out is NULL. */
+CS_MUST_CHECK int cs_key_generate(struct cs_key **out) CS_NONNULL(1);
+
+/* Makes the key pair of a given Ed25519 seed (RFC 8032), for key files and
+   test vectors.  The caller keeps and wipes seed.  Returns and owns as
+   cs_key_generate(). */
+CS_MUST_CHECK int cs_key_from_seed(const uint8_t seed[CS_KEY_SEED_BYTES],
+                                   struct cs_key **out) CS_NONNULL(1, 2);
+
+/* Wipes and frees *k and sets *k to NULL; does nothing if *k is NULL. */
+void cs_key_destroy(struct cs_key **k) CS_NONNULL(1);
+
+/* Returns the public half of k, valid as long as k. */
+const struct cs_pubkey *cs_key_public(const struct cs_key *k) CS_NONNULL(1);
+
+/* Computes in *id the node id of k's public key. */
+void cs_key_node_id(const struct cs_key *k, struct cs_node_id *id)
+    CS_NONNULL(1, 2);
+
+/* Signs len bytes at msg (NULL allowed when len is 0) with k.
+     k    the key pair
+     msg  the message
+     len  its length
+     sig  receives the 64-byte Ed25519 signature (detached)
+   Returns 0, or CS_ERR_CRYPTO (then sig is zeroed). */
+CS_MUST_CHECK int cs_key_sign(const struct cs_key *k, const void *msg,
+                              size_t len, uint8_t sig[CS_KEY_SIG_BYTES])
+    CS_NONNULL(1, 4);
+
+/* Returns true when sig is pk's Ed25519 signature of the len bytes at msg
+   (NULL allowed when len is 0); false for any other signature, a malformed
+   one, or if libsodium cannot start. */
+bool cs_key_verify(const struct cs_pubkey *pk, const void *msg, size_t len,
+                   const uint8_t sig[CS_KEY_SIG_BYTES]) CS_NONNULL(1, 4);
+
+/* Writes the key file form of k (format above) into out.  Returns 0.  out
+   holds the secret seed: wipe it with sodium_memzero() after use. */
+CS_MUST_CHECK int cs_key_encode(const struct cs_key *k,
+                                uint8_t out[CS_KEY_FILE_LEN]) CS_NONNULL(1, 2);
+
+/* Parses key file bytes, which may be anything (untrusted input).
+     p    the bytes; NULL allowed when len is 0
+     len  their number
+     out  receives the key pair, owned by the caller
+   Returns 0; CS_ERR_KEY for a wrong length, magic or kind, or a public key
+   that does not match the seed; CS_ERR_NOMEM or CS_ERR_CRYPTO.  On failure
+   *out is NULL.  The caller wipes p. */
+CS_MUST_CHECK int cs_key_decode(const uint8_t *p, size_t len,
+                                struct cs_key **out) CS_NONNULL(3);
+
+/* Writes k to a new key file at path: created with O_CREAT | O_EXCL, mode
+   0600, then fsync()ed, as is its directory.  Never replaces a file.
+   Returns 0; CS_ERR_EXISTS if path exists (even as a dangling symlink);
+   CS_ERR_PERM if the directory refuses; CS_ERR_IO for other failures, after
+   which no partial file is left behind. */
+CS_MUST_CHECK int cs_key_save(const struct cs_key *k, const char *path)
+    CS_NONNULL(1, 2);
+
+/* Reads the key file at path (at most CS_KEY_FILE_LEN + 1 bytes).
+   Returns 0 and *out, owned by the caller; CS_ERR_NOT_FOUND if there is no
+   such file; CS_ERR_PERM if it is not ours to read, or if group or others
+   have any permission on it (a key file must be 0600 or stricter, as ssh
+   demands of private keys); CS_ERR_KEY if it is not a regular file or not
+   a valid key file; CS_ERR_IO.  On failure *out is NULL. */
+CS_MUST_CHECK int cs_key_load(const char *path, struct cs_key **out)
+    CS_NONNULL(1, 2);
+
+#endif

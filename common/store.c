@@ -1,0 +1,2291 @@
+/*  common/store.c - the replica store; see store.h for the interface.
+ *
+ *  Design note: why the state is a function of the log
+ *  ---------------------------------------------------
+ *  zz_log holds every change this replica knows: its own (captured by the
+ *  triggers below) and every remote one (cs_store_apply).  Each change is
+ *  identified by (origin, origin_seq), so a duplicate is recognised and
+ *  dropped by a UNIQUE index.  What the user sees, the winner of every field
+ *  (zz_cell) and the conflict list (zz_conflict) are derived from the set
+ *  of changes of a row by s_derive(), which does not look at arrival order.
+ *  Hence two replicas that hold the same set of changes hold the same rows
+ *  and the same conflicts, whatever order the changes came in.
+ *
+ *  The derivation, for one row:
+ *  - life: among INS / DEL / RST changes the greatest (HLC, origin) wins;
+ *    the row is visible if that winner is INS or RST.  No life change yet
+ *    (its fields arrived before its insert) means not visible yet.
+ *  - field f: among SET changes of f the greatest (HLC, origin) wins; a
+ *    field with no SET is NULL.
+ *  - conflicts: every change names the version it replaced (its base: the
+ *    field's winner on the writer's replica when it wrote).  A SET that lost
+ *    and that no change names as its base was overwritten by a writer who
+ *    never saw it: a conflict.  If the row is deleted, a field winner that
+ *    no change names as base was never seen by the deleter: a conflict
+ *    (lost to the delete).  ACK changes exist only to name a base: the
+ *    triggers write them when a person edits a conflicted field or deletes
+ *    a row, which settles those conflicts everywhere.
+ *
+ *  Local edits take the fast path in SQL (the triggers), which produces the
+ *  same zz_cell and zz_conflict as s_derive() would, because a local change
+ *  always carries the greatest HLC of the replica: it wins its field, its
+ *  base is the previous winner, and it acknowledges the conflicts it
+ *  settles.  cs_store_check() recomputes everything from the log and
+ *  compares; the tests run it after every random history.
+ *
+ *  The HLC in SQL.  The triggers compute
+ *      hlc = max(hlc + 1, now_ms << 16)
+ *  from zz_state.hlc and the wall clock, exactly cs_hlc_tick(), so an edit
+ *  made by the sqlite3 shell gets a proper timestamp with no cigsync code
+ *  loaded.  Applying remote changes sets zz_state.capture = 0 inside the
+ *  applying transaction, which the triggers' WHEN clause tests, so remote
+ *  changes are never captured as local ones; no other connection can see
+ *  capture = 0 because it is only ever committed as 1.
+ */
+#include "prelude.h"
+
+#include "err.h"
+#include "hlc.h"
+#include "id.h"
+#include "key.h"
+#include "log.h"
+#include "mem.h"
+#include "store.h"
+
+extern const char cs_schema_sql[];
+
+#define S_NAME_MAX 64  /* longest table or field name */
+#define S_OFFICE_MIN 2 /* office codes are 2..8 of [A-Z0-9] */
+#define S_OFFICE_MAX 8
+#define S_ERRMSG_MAX 512 /* cs_store_errmsg() buffer */
+#define S_KIND_FIELD 1   /* zz_conflict.kind: lost to another value */
+#define S_KIND_DELETED 2 /* zz_conflict.kind: lost to a delete */
+
+/* Wall clock in ms, as SQLite sees it (same expression as schema.sql). */
+#define S_SQL_NOW_MS                                                           \
+    "(CAST(strftime('%s','now') AS INTEGER) * 1000"                            \
+    " + CAST(substr(strftime('%f','now'), 4) AS INTEGER))"
+#define S_SQL_TICK                                                             \
+    "UPDATE zz_state SET hlc = max(hlc + 1, "                                  \
+    "coalesce(now_override, " S_SQL_NOW_MS ") << 16)"
+
+static const char s_engine_sql[] =
+    "CREATE TABLE zz_meta(\n"
+    "  key TEXT PRIMARY KEY NOT NULL, -- fact name\n"
+    "  value                          -- its value\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE zz_state(\n"
+    "  one INTEGER PRIMARY KEY CHECK (one = 1), -- a single row\n"
+    "  hlc INTEGER NOT NULL DEFAULT 0, -- hybrid logical clock, ms<<16|n\n"
+    "  capture INTEGER NOT NULL DEFAULT 1, -- 0 only while applying\n"
+    "  now_override INTEGER -- tests only: wall clock in ms\n"
+    ");\n"
+    "INSERT INTO zz_state(one) VALUES (1);\n"
+    "CREATE TABLE zz_table(\n"
+    "  tid INTEGER PRIMARY KEY,\n"
+    "  name TEXT UNIQUE NOT NULL,\n"
+    "  restricted INTEGER NOT NULL DEFAULT 0,\n"
+    "  personal TEXT NOT NULL DEFAULT ''\n"
+    ");\n"
+    "CREATE TABLE zz_origin(\n"
+    "  oid INTEGER PRIMARY KEY, -- 1 is this node\n"
+    "  node TEXT UNIQUE NOT NULL, -- node id, 32 hex digits\n"
+    "  name TEXT -- display name, when known\n"
+    ");\n"
+    "CREATE TABLE zz_log(\n"
+    "  lid INTEGER PRIMARY KEY AUTOINCREMENT, -- local log position\n"
+    "  tid INTEGER NOT NULL, -- zz_table.tid\n"
+    "  row_id TEXT NOT NULL, -- the row's id\n"
+    "  col TEXT NOT NULL, -- field, '' for row life\n"
+    "  op INTEGER NOT NULL, -- 1 set 2 ack 3 insert 4 delete 5 restore\n"
+    "  value, -- op 1: the new value\n"
+    "  hlc INTEGER NOT NULL, -- origin's clock\n"
+    "  oid INTEGER NOT NULL, -- origin, zz_origin.oid\n"
+    "  oseq INTEGER, -- origin's number; NULL for ours (it is lid)\n"
+    "  base_hlc INTEGER, -- version replaced: hlc\n"
+    "  base_oid INTEGER, -- version replaced: origin\n"
+    "  batch INTEGER -- ours: the batch that carried it\n"
+    ");\n"
+    "CREATE INDEX zz_log_row ON zz_log(tid, row_id);\n"
+    "CREATE UNIQUE INDEX zz_log_origin ON zz_log(oid, oseq);\n"
+    "CREATE INDEX zz_log_unsent ON zz_log(lid)"
+    " WHERE oid = 1 AND batch IS NULL;\n"
+    "CREATE TABLE zz_cell(\n"
+    "  tid INTEGER NOT NULL, row_id TEXT NOT NULL,\n"
+    "  col TEXT NOT NULL, -- field, '' for row life\n"
+    "  hlc INTEGER NOT NULL, oid INTEGER NOT NULL, -- winning version\n"
+    "  dead INTEGER NOT NULL DEFAULT 0, -- row life: 1 if deleted\n"
+    "  PRIMARY KEY (tid, row_id, col)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE zz_conflict(\n"
+    "  tid INTEGER NOT NULL, row_id TEXT NOT NULL, col TEXT NOT NULL,\n"
+    "  lost_hlc INTEGER NOT NULL, lost_oid INTEGER NOT NULL,\n"
+    "  kind INTEGER NOT NULL, -- 1 lost to a value, 2 lost to a delete\n"
+    "  lost_value, -- the value that lost\n"
+    "  PRIMARY KEY (tid, row_id, col, lost_hlc, lost_oid)\n"
+    ") WITHOUT ROWID;\n";
+
+/* One change of a row, read back from zz_log for s_derive(). */
+struct s_entry {
+    char *col;            /* field, "" for row life */
+    int op;               /* enum cs_op */
+    sqlite3_value *value; /* CS_OP_SET: the value (owned) */
+    uint64_t hlc;         /* version: clock */
+    int64_t oid;          /* version: origin */
+    bool has_base;        /* base present */
+    uint64_t base_hlc;    /* version replaced: clock */
+    int64_t base_oid;     /* version replaced: origin */
+};
+
+/* A conflict derived for one row. */
+struct s_lost {
+    size_t entry; /* index of the losing change in the entries */
+    int kind;     /* S_KIND_* */
+};
+
+/* The derived state of one row. */
+struct s_derived {
+    bool has_life;       /* some life change is known */
+    bool alive;          /* visible */
+    size_t life;         /* index of the winning life change */
+    size_t *winner;      /* per table column: entry index, or SIZE_MAX */
+    struct s_lost *lost; /* conflicts */
+    size_t nlost;        /* how many */
+};
+
+/* Per-table cached statements. */
+struct s_tstmt {
+    sqlite3_stmt *upsert; /* write a visible row */
+    sqlite3_stmt *remove; /* delete a row */
+    sqlite3_stmt *select; /* read a row, for checks */
+};
+
+struct cs_store {
+    sqlite3 *db;                   /* the replica */
+    char *path;                    /* its file */
+    struct cs_node_id self;        /* this node */
+    char office[S_OFFICE_MAX + 1]; /* this node's office code */
+    struct cs_table *tables;       /* synced tables */
+    struct s_tstmt *tstmts;        /* per table statements */
+    size_t ntables;                /* how many */
+    struct cs_node_id *origins;    /* oid - 1 -> node id */
+    size_t norigins;               /* how many */
+    uint64_t max_ahead_ms;         /* clock bound for remote HLCs */
+    char errmsg[S_ERRMSG_MAX];     /* last failure, for people */
+    char label[S_NAME_MAX * 2];    /* cs_store_origin_label() buffer */
+    sqlite3_stmt *log_insert;      /* INSERT OR IGNORE INTO zz_log */
+    sqlite3_stmt *log_row;         /* a row's changes */
+    sqlite3_stmt *cell_upsert;     /* write a winner */
+    sqlite3_stmt *cell_clear;      /* forget a row's winners */
+    sqlite3_stmt *conf_clear;      /* forget a row's conflicts */
+    sqlite3_stmt *conf_insert;     /* add a conflict */
+    sqlite3_stmt *origin_insert;   /* intern a node id */
+};
+
+static void s_set_errmsg(struct cs_store *s, const char *fmt, ...)
+    CS_PRINTF(2, 3);
+
+static void
+s_set_errmsg(struct cs_store *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+/* Maps an SQLite result code to a CS_ERR_* and records the message. */
+static int
+s_db_err(struct cs_store *s, int rc, const char *what)
+{
+    int ext = sqlite3_extended_errcode(s->db);
+    s_set_errmsg(s, "%s: %s", what, sqlite3_errmsg(s->db));
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || ext == SQLITE_BUSY)
+        return CS_ERR_LOCKED;
+    return CS_ERR_DB;
+}
+
+static int
+s_exec(struct cs_store *s, const char *sql)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return s_db_err(s, rc, "replica");
+    return 0;
+}
+
+static int
+s_prepare(struct cs_store *s, const char *sql, sqlite3_stmt **st)
+{
+    int rc =
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK)
+        return s_db_err(s, rc, "replica");
+    return 0;
+}
+
+/* Steps a statement that returns no rows, then resets it. */
+static int
+s_step_done(struct cs_store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    int r = 0;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = s_db_err(s, rc, "replica");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
+}
+
+static bool
+s_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > S_NAME_MAX)
+        return false;
+    if (!(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z')))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return false;
+    }
+    return strncmp(name, "zz_", 3) != 0 && strncmp(name, "sqlite_", 7) != 0;
+}
+
+static bool
+s_office_ok(const char *office)
+{
+    size_t n = strlen(office);
+    if (n < S_OFFICE_MIN || n > S_OFFICE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((office[i] >= 'A' && office[i] <= 'Z') ||
+              (office[i] >= '0' && office[i] <= '9')))
+            return false;
+    return true;
+}
+
+/* ---- origins ----------------------------------------------------------- */
+
+static int
+s_origins_load(struct cs_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = s_prepare(s, "SELECT oid, node FROM zz_origin ORDER BY oid",
+                       &st)) != 0)
+        return r;
+    s->norigins = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t oid = sqlite3_column_int64(st, 0);
+        const char *hex = (const char *)sqlite3_column_text(st, 1);
+        if (oid != (int64_t)s->norigins + 1 || hex == NULL) {
+            r = CS_ERR_SCHEMA;
+            s_set_errmsg(s, "zz_origin is not numbered 1, 2, 3, ...");
+            goto out;
+        }
+        s->origins =
+            cs_xrealloc(s->origins, (s->norigins + 1) * sizeof *s->origins);
+        if ((r = cs_node_id_parse(hex, &s->origins[s->norigins])) != 0) {
+            s_set_errmsg(s, "zz_origin holds a bad node id");
+            goto out;
+        }
+        s->norigins++;
+    }
+    if (rc != SQLITE_DONE)
+        r = s_db_err(s, rc, "reading origins");
+out:
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Finds or interns node, giving its oid. */
+static int
+s_origin_oid(struct cs_store *s, const struct cs_node_id *node, int64_t *oid)
+{
+    char hex[CS_NODE_ID_HEX_LEN + 1];
+    int r;
+
+    for (size_t i = 0; i < s->norigins; i++) {
+        if (memcmp(s->origins[i].b, node->b, CS_NODE_ID_BYTES) == 0) {
+            *oid = (int64_t)i + 1;
+            return 0;
+        }
+    }
+    cs_node_id_hex(node, hex);
+    sqlite3_bind_int64(s->origin_insert, 1, (int64_t)s->norigins + 1);
+    sqlite3_bind_text(s->origin_insert, 2, hex, -1, SQLITE_TRANSIENT);
+    if ((r = s_step_done(s, s->origin_insert)) != 0)
+        return r;
+    s->origins =
+        cs_xrealloc(s->origins, (s->norigins + 1) * sizeof *s->origins);
+    s->origins[s->norigins++] = *node;
+    *oid = (int64_t)s->norigins;
+    return 0;
+}
+
+static const struct cs_node_id *
+s_origin_node(const struct cs_store *s, int64_t oid)
+{
+    static const struct cs_node_id unknown; /* all zero */
+    if (oid < 1 || (size_t)oid > s->norigins)
+        return &unknown;
+    return &s->origins[oid - 1];
+}
+
+/* Orders versions by (hlc, origin node id): the merge's total order. */
+static int
+s_version_cmp(const struct cs_store *s, uint64_t hlc_a, int64_t oid_a,
+              uint64_t hlc_b, int64_t oid_b)
+{
+    if (hlc_a != hlc_b)
+        return hlc_a < hlc_b ? -1 : 1;
+    if (oid_a == oid_b)
+        return 0;
+    return memcmp(s_origin_node(s, oid_a)->b, s_origin_node(s, oid_b)->b,
+                  CS_NODE_ID_BYTES) < 0
+               ? -1
+               : 1;
+}
+
+/* ---- tables and triggers ----------------------------------------------- */
+
+static void
+s_tables_free(struct cs_store *s)
+{
+    for (size_t i = 0; i < s->ntables; i++) {
+        struct cs_table *t = &s->tables[i];
+        for (size_t j = 0; j < t->ncols; j++) {
+            free(t->cols[j]);
+            free(t->types[j]);
+        }
+        free(t->cols);
+        free(t->types);
+        free(t->personal);
+        free(t->name);
+        sqlite3_finalize(s->tstmts[i].upsert);
+        sqlite3_finalize(s->tstmts[i].remove);
+        sqlite3_finalize(s->tstmts[i].select);
+    }
+    free(s->tables);
+    free(s->tstmts);
+    s->tables = NULL;
+    s->tstmts = NULL;
+    s->ntables = 0;
+}
+
+static bool
+s_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p = list;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
+/* Reads one table's fields from PRAGMA table_info; id must come first and
+   office_id must exist. */
+static int
+s_table_load_cols(struct cs_store *s, struct cs_table *t, const char *personal)
+{
+    sqlite3_stmt *st = NULL;
+    char *sql = cs_xasprintf("PRAGMA table_info(\"%s\")", t->name);
+    bool has_office = false;
+    int r, rc;
+
+    r = s_prepare(s, sql, &st);
+    free(sql);
+    if (r != 0)
+        return r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *type = (const char *)sqlite3_column_text(st, 2);
+        int pk = sqlite3_column_int(st, 5);
+        if (name == NULL)
+            continue;
+        if (t->ncols == 0 && (strcmp(name, "id") != 0 || pk != 1)) {
+            r = CS_ERR_SCHEMA;
+            s_set_errmsg(s,
+                         "synced table %s must start with id TEXT "
+                         "PRIMARY KEY",
+                         t->name);
+            goto out;
+        }
+        if (t->ncols > 0 && (!s_name_ok(name) || pk != 0)) {
+            r = CS_ERR_SCHEMA;
+            s_set_errmsg(s, "synced table %s: bad field name or key %s",
+                         t->name, name);
+            goto out;
+        }
+        t->cols = cs_xrealloc(t->cols, (t->ncols + 1) * sizeof *t->cols);
+        t->types = cs_xrealloc(t->types, (t->ncols + 1) * sizeof *t->types);
+        t->personal =
+            cs_xrealloc(t->personal, (t->ncols + 1) * sizeof *t->personal);
+        t->cols[t->ncols] = cs_xstrdup(name);
+        t->types[t->ncols] = cs_xstrdup(type ? type : "");
+        t->personal[t->ncols] = s_in_list(personal, name);
+        has_office |= strcmp(name, "office_id") == 0;
+        t->ncols++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading table fields");
+        goto out;
+    }
+    if (t->ncols == 0 || !has_office) {
+        r = CS_ERR_SCHEMA;
+        s_set_errmsg(s, "synced table %s needs id and office_id", t->name);
+    }
+out:
+    sqlite3_finalize(st);
+    return r;
+}
+
+static int
+s_tables_load(struct cs_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = s_prepare(s,
+                       "SELECT tid, name, restricted, personal "
+                       "FROM zz_table ORDER BY tid",
+                       &st)) != 0)
+        return r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *personal = (const char *)sqlite3_column_text(st, 3);
+        struct cs_table *t;
+        if (name == NULL || !s_name_ok(name)) {
+            r = CS_ERR_SCHEMA;
+            s_set_errmsg(s, "zz_table lists a bad table name");
+            goto out;
+        }
+        s->tables =
+            cs_xrealloc(s->tables, (s->ntables + 1) * sizeof *s->tables);
+        s->tstmts =
+            cs_xrealloc(s->tstmts, (s->ntables + 1) * sizeof *s->tstmts);
+        t = &s->tables[s->ntables];
+        memset(t, 0, sizeof *t);
+        memset(&s->tstmts[s->ntables], 0, sizeof s->tstmts[0]);
+        s->ntables++;
+        t->tid = sqlite3_column_int(st, 0);
+        t->name = cs_xstrdup(name);
+        t->restricted = sqlite3_column_int(st, 2) != 0;
+        if ((r = s_table_load_cols(s, t, personal ? personal : "")) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE)
+        r = s_db_err(s, rc, "reading zz_table");
+out:
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Writes the three capture triggers of table t to f. */
+static void
+s_triggers_sql(FILE *f, const struct cs_table *t)
+{
+    const char *log_cols = "INSERT INTO zz_log(tid, row_id, col, op, value, "
+                           "hlc, oid, base_hlc, base_oid)";
+    int k = t->tid;
+
+    /* Insert: fill office_id, then log the row's life and its fields. A
+       re-insert of a deleted id is a restore; the fields logged are every
+       non-NULL one and every one that had a value before. */
+    fprintf(f,
+            "CREATE TRIGGER \"zz_ins_%s\" AFTER INSERT ON \"%s\"\n"
+            " WHEN (SELECT capture FROM zz_state) BEGIN\n"
+            " UPDATE zz_state SET capture = 0;\n"
+            " UPDATE \"%s\" SET office_id = (SELECT value FROM zz_meta"
+            " WHERE key = 'office') WHERE id = NEW.id"
+            " AND office_id IS NULL;\n"
+            " UPDATE zz_state SET capture = 1;\n %s;\n",
+            t->name, t->name, t->name, S_SQL_TICK);
+    fprintf(f,
+            " %s SELECT %d, NEW.id, '', CASE WHEN c.dead THEN %d ELSE %d END,"
+            " NULL, s.hlc, 1, c.hlc, c.oid FROM zz_state s LEFT JOIN zz_cell c"
+            " ON c.tid = %d AND c.row_id = NEW.id AND c.col = '';\n",
+            log_cols, k, CS_OP_RST, CS_OP_INS, k);
+    /* One statement per field: a compound SELECT would impose its first
+       column's affinity on every value. */
+    for (size_t i = 1; i < t->ncols; i++)
+        fprintf(f,
+                " %s SELECT %d, NEW.id, '%s', %d, r.\"%s\", s.hlc, 1, c.hlc,"
+                " c.oid FROM \"%s\" r JOIN zz_state s LEFT JOIN zz_cell c ON"
+                " c.tid = %d AND c.row_id = NEW.id AND c.col = '%s'"
+                " WHERE r.id = NEW.id AND (r.\"%s\" IS NOT NULL OR"
+                " c.hlc IS NOT NULL);\n",
+                log_cols, k, t->cols[i], CS_OP_SET, t->cols[i], t->name, k,
+                t->cols[i], t->cols[i]);
+    fprintf(f,
+            " %s SELECT %d, NEW.id, f.col, %d, NULL, s.hlc, 1, f.lost_hlc,"
+            " f.lost_oid FROM zz_conflict f JOIN zz_state s"
+            " WHERE f.tid = %d AND f.row_id = NEW.id;\n"
+            " DELETE FROM zz_conflict WHERE tid = %d AND row_id = NEW.id;\n",
+            log_cols, k, CS_OP_ACK, k, k);
+    fprintf(f,
+            " INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
+            " SELECT tid, row_id, col, hlc, 1, 0 FROM zz_log WHERE tid = %d"
+            " AND row_id = NEW.id AND hlc = (SELECT hlc FROM zz_state)"
+            " AND oid = 1 AND op <> %d ON CONFLICT (tid, row_id, col)"
+            " DO UPDATE SET hlc = excluded.hlc, oid = 1, dead = 0;\n"
+            "END;\n",
+            k, CS_OP_ACK);
+
+    /* Update: log the changed fields, settle their conflicts. */
+    fprintf(f,
+            "CREATE TRIGGER \"zz_upd_%s\" AFTER UPDATE ON \"%s\"\n"
+            " WHEN (SELECT capture FROM zz_state) BEGIN\n"
+            " SELECT RAISE(ABORT, 'cigsync: the id of a record cannot be "
+            "changed') WHERE NEW.id IS NOT OLD.id;\n %s;\n",
+            t->name, t->name, S_SQL_TICK);
+    for (size_t i = 1; i < t->ncols; i++)
+        fprintf(f,
+                " %s SELECT %d, NEW.id, '%s', %d, NEW.\"%s\", s.hlc, 1,"
+                " c.hlc, c.oid FROM zz_state s LEFT JOIN zz_cell c ON"
+                " c.tid = %d AND c.row_id = NEW.id AND c.col = '%s'"
+                " WHERE NEW.\"%s\" IS NOT OLD.\"%s\";\n",
+                log_cols, k, t->cols[i], CS_OP_SET, t->cols[i], k, t->cols[i],
+                t->cols[i], t->cols[i]);
+    fprintf(f,
+            " %s SELECT %d, NEW.id, f.col, %d, NULL, s.hlc, 1, f.lost_hlc,"
+            " f.lost_oid FROM zz_conflict f JOIN zz_state s"
+            " WHERE f.tid = %d AND f.row_id = NEW.id AND f.col IN"
+            " (SELECT col FROM zz_log WHERE tid = %d AND row_id = NEW.id"
+            " AND hlc = s.hlc AND oid = 1 AND op = %d);\n",
+            log_cols, k, CS_OP_ACK, k, k, CS_OP_SET);
+    fprintf(f,
+            " DELETE FROM zz_conflict WHERE tid = %d AND row_id = NEW.id AND"
+            " col IN (SELECT col FROM zz_log WHERE tid = %d AND"
+            " row_id = NEW.id AND hlc = (SELECT hlc FROM zz_state) AND"
+            " oid = 1 AND op = %d);\n",
+            k, k, CS_OP_SET);
+    fprintf(f,
+            " INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
+            " SELECT tid, row_id, col, hlc, 1, 0 FROM zz_log WHERE tid = %d"
+            " AND row_id = NEW.id AND hlc = (SELECT hlc FROM zz_state)"
+            " AND oid = 1 AND op = %d ON CONFLICT (tid, row_id, col)"
+            " DO UPDATE SET hlc = excluded.hlc, oid = 1;\n"
+            "END;\n",
+            k, CS_OP_SET);
+
+    /* Delete: a tombstone that acknowledges every version it saw. */
+    fprintf(f,
+            "CREATE TRIGGER \"zz_del_%s\" AFTER DELETE ON \"%s\"\n"
+            " WHEN (SELECT capture FROM zz_state) BEGIN\n %s;\n",
+            t->name, t->name, S_SQL_TICK);
+    fprintf(f,
+            " %s SELECT %d, OLD.id, '', %d, NULL, s.hlc, 1, c.hlc, c.oid"
+            " FROM zz_state s LEFT JOIN zz_cell c ON c.tid = %d AND"
+            " c.row_id = OLD.id AND c.col = '';\n",
+            log_cols, k, CS_OP_DEL, k);
+    fprintf(f,
+            " %s SELECT %d, OLD.id, c.col, %d, NULL, s.hlc, 1, c.hlc, c.oid"
+            " FROM zz_cell c JOIN zz_state s WHERE c.tid = %d AND"
+            " c.row_id = OLD.id AND c.col <> '';\n",
+            log_cols, k, CS_OP_ACK, k);
+    fprintf(f,
+            " %s SELECT %d, OLD.id, f.col, %d, NULL, s.hlc, 1, f.lost_hlc,"
+            " f.lost_oid FROM zz_conflict f JOIN zz_state s"
+            " WHERE f.tid = %d AND f.row_id = OLD.id;\n"
+            " DELETE FROM zz_conflict WHERE tid = %d AND row_id = OLD.id;\n",
+            log_cols, k, CS_OP_ACK, k, k);
+    fprintf(f,
+            " INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
+            " SELECT %d, OLD.id, '', hlc, 1, 1 FROM zz_state WHERE true"
+            " ON CONFLICT (tid, row_id, col) DO UPDATE SET"
+            " hlc = excluded.hlc, oid = 1, dead = 1;\n"
+            "END;\n",
+            k);
+}
+
+static int
+s_triggers_install(struct cs_store *s)
+{
+    char *sql = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&sql, &len);
+    int r;
+
+    if (f == NULL)
+        return CS_ERR_NOMEM;
+    for (size_t i = 0; i < s->ntables; i++)
+        s_triggers_sql(f, &s->tables[i]);
+    fclose(f);
+    r = s_exec(s, sql);
+    free(sql);
+    return r;
+}
+
+/* ---- open / create ----------------------------------------------------- */
+
+static int
+s_stmts_prepare(struct cs_store *s)
+{
+    int r;
+    if ((r = s_prepare(s,
+                       "INSERT OR IGNORE INTO zz_log(tid, row_id, col, op, "
+                       "value, hlc, oid, oseq, base_hlc, base_oid) VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       &s->log_insert)) != 0 ||
+        (r = s_prepare(s,
+                       "SELECT col, op, value, hlc, oid, base_hlc, base_oid "
+                       "FROM zz_log WHERE tid = ? AND row_id = ?",
+                       &s->log_row)) != 0 ||
+        (r = s_prepare(s,
+                       "INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
+                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tid, row_id, "
+                       "col) DO UPDATE SET hlc = excluded.hlc, "
+                       "oid = excluded.oid, dead = excluded.dead",
+                       &s->cell_upsert)) != 0 ||
+        (r = s_prepare(s, "DELETE FROM zz_cell WHERE tid = ? AND row_id = ?",
+                       &s->cell_clear)) != 0 ||
+        (r = s_prepare(s,
+                       "DELETE FROM zz_conflict WHERE tid = ? AND row_id = ?",
+                       &s->conf_clear)) != 0 ||
+        (r = s_prepare(s,
+                       "INSERT INTO zz_conflict(tid, row_id, col, lost_hlc, "
+                       "lost_oid, kind, lost_value) VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?)",
+                       &s->conf_insert)) != 0 ||
+        (r = s_prepare(s, "INSERT INTO zz_origin(oid, node) VALUES (?, ?)",
+                       &s->origin_insert)) != 0)
+        return r;
+    return 0;
+}
+
+static int
+s_meta_read_all(struct cs_store *s)
+{
+    char *engine = NULL, *node = NULL, *office = NULL;
+    int r;
+
+    if ((r = cs_store_meta_get(s, "engine_version", &engine)) != 0 ||
+        (r = cs_store_meta_get(s, "node_id", &node)) != 0 ||
+        (r = cs_store_meta_get(s, "office", &office)) != 0)
+        goto out;
+    if (engine == NULL || node == NULL || office == NULL) {
+        r = CS_ERR_SCHEMA;
+        s_set_errmsg(s, "%s is not a cigsync replica (no zz_meta facts)",
+                     s->path);
+        goto out;
+    }
+    if (strtol(engine, NULL, 10) != CS_STORE_ENGINE_VERSION) {
+        r = CS_ERR_SCHEMA;
+        s_set_errmsg(s,
+                     "%s was made by replica engine version %s; this "
+                     "program has version %d",
+                     s->path, engine, CS_STORE_ENGINE_VERSION);
+        goto out;
+    }
+    if ((r = cs_node_id_parse(node, &s->self)) != 0 || !s_office_ok(office)) {
+        r = CS_ERR_SCHEMA;
+        s_set_errmsg(s, "%s: bad node id or office in zz_meta", s->path);
+        goto out;
+    }
+    snprintf(s->office, sizeof s->office, "%s", office);
+out:
+    free(engine);
+    free(node);
+    free(office);
+    return r;
+}
+
+static int
+s_connect(const char *path, int flags, struct cs_store **out)
+{
+    struct cs_store *s = cs_xcalloc(1, sizeof *s);
+    int rc;
+
+    s->path = cs_xstrdup(path);
+    s->max_ahead_ms = CS_HLC_MAX_AHEAD_MS_DEFAULT;
+    rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        int r = s->db ? s_db_err(s, rc, path) : CS_ERR_NOMEM;
+        cs_store_destroy(&s);
+        return r;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, CS_STORE_BUSY_TIMEOUT_MS);
+    *out = s;
+    return 0;
+}
+
+/* Settings of every connection: durable commits (acknowledgements depend
+   on them), no foreign keys (rows arrive in any order). */
+static int
+s_pragmas(struct cs_store *s)
+{
+    return s_exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"
+                     " PRAGMA recursive_triggers = OFF;");
+}
+
+int
+cs_store_create_with_schema(const char *path, const struct cs_node_id *self,
+                            const char *office, const char *schema_sql,
+                            struct cs_store **out)
+{
+    struct cs_store *s = NULL;
+    char hex[CS_NODE_ID_HEX_LEN + 1];
+    char *meta = NULL;
+    bool created = false;
+    struct stat st;
+    int r;
+
+    *out = NULL;
+    if (!s_office_ok(office))
+        return CS_ERR_INVALID;
+    if (strcmp(path, ":memory:") != 0 && stat(path, &st) == 0)
+        return CS_ERR_EXISTS;
+    if ((r = s_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s)) !=
+        0)
+        return r;
+    created = true;
+    cs_node_id_hex(self, hex);
+    s->self = *self;
+    snprintf(s->office, sizeof s->office, "%s", office);
+    if ((r = s_exec(s, "PRAGMA journal_mode = WAL")) != 0 ||
+        (r = s_pragmas(s)) != 0 || (r = s_exec(s, "BEGIN")) != 0 ||
+        (r = s_exec(s, s_engine_sql)) != 0)
+        goto out;
+    meta = sqlite3_mprintf(
+        "INSERT INTO zz_meta VALUES ('engine_version', %d),"
+        " ('schema_version', %d), ('node_id', %Q), ('office', %Q);"
+        " INSERT INTO zz_origin(oid, node) VALUES (1, %Q);"
+        " PRAGMA user_version = %d;",
+        CS_STORE_ENGINE_VERSION, CS_STORE_SCHEMA_VERSION, hex, office, hex,
+        CS_STORE_SCHEMA_VERSION);
+    if ((r = s_exec(s, meta)) != 0)
+        goto out;
+    if ((r = s_exec(s, schema_sql)) != 0) {
+        s_set_errmsg(s, "schema: %s", sqlite3_errmsg(s->db));
+        r = CS_ERR_SCHEMA;
+        goto out;
+    }
+    if ((r = s_tables_load(s)) != 0 || (r = s_triggers_install(s)) != 0 ||
+        (r = s_origins_load(s)) != 0 || (r = s_stmts_prepare(s)) != 0 ||
+        (r = s_exec(s, "COMMIT")) != 0)
+        goto out;
+    *out = s;
+    s = NULL;
+out:
+    sqlite3_free(meta);
+    if (s != NULL) {
+        cs_log_err(r, "creating replica %s: %s", path, s->errmsg);
+        cs_store_destroy(&s);
+        if (created && strcmp(path, ":memory:") != 0) {
+            char *side = cs_xasprintf("%s-wal", path);
+            unlink(side);
+            free(side);
+            side = cs_xasprintf("%s-shm", path);
+            unlink(side);
+            free(side);
+            unlink(path);
+        }
+    }
+    return r;
+}
+
+int
+cs_store_create(const char *path, const struct cs_node_id *self,
+                const char *office, struct cs_store **out)
+{
+    return cs_store_create_with_schema(path, self, office, cs_schema_sql, out);
+}
+
+int
+cs_store_open(const char *path, struct cs_store **out)
+{
+    struct cs_store *s = NULL;
+    struct stat st;
+    int r;
+
+    *out = NULL;
+    if (stat(path, &st) != 0)
+        return CS_ERR_NOT_FOUND;
+    if ((r = s_connect(path, SQLITE_OPEN_READWRITE, &s)) != 0)
+        return r;
+    if ((r = s_pragmas(s)) != 0 || (r = s_meta_read_all(s)) != 0 ||
+        (r = s_tables_load(s)) != 0 || (r = s_origins_load(s)) != 0 ||
+        (r = s_stmts_prepare(s)) != 0)
+        goto out;
+    *out = s;
+    s = NULL;
+out:
+    if (s != NULL) {
+        /* A file that is not SQLite at all fails in s_pragmas/meta. */
+        if (r == CS_ERR_DB && sqlite3_extended_errcode(s->db) == SQLITE_NOTADB)
+            r = CS_ERR_SCHEMA;
+        cs_log_debug("opening replica %s: %s", path, s->errmsg);
+        cs_store_destroy(&s);
+    }
+    return r;
+}
+
+void
+cs_store_destroy(struct cs_store **sp)
+{
+    struct cs_store *s;
+    if (sp == NULL || *sp == NULL)
+        return;
+    s = *sp;
+    s_tables_free(s);
+    sqlite3_finalize(s->log_insert);
+    sqlite3_finalize(s->log_row);
+    sqlite3_finalize(s->cell_upsert);
+    sqlite3_finalize(s->cell_clear);
+    sqlite3_finalize(s->conf_clear);
+    sqlite3_finalize(s->conf_insert);
+    sqlite3_finalize(s->origin_insert);
+    if (s->db != NULL)
+        sqlite3_close_v2(s->db);
+    free(s->origins);
+    free(s->path);
+    free(s);
+    *sp = NULL;
+}
+
+sqlite3 *
+cs_store_db(struct cs_store *s)
+{
+    return s->db;
+}
+
+const char *
+cs_store_errmsg(const struct cs_store *s)
+{
+    return s->errmsg;
+}
+
+const struct cs_node_id *
+cs_store_self(const struct cs_store *s)
+{
+    return &s->self;
+}
+
+const char *
+cs_store_office(const struct cs_store *s)
+{
+    return s->office;
+}
+
+const struct cs_table *
+cs_store_table(const struct cs_store *s, const char *name)
+{
+    for (size_t i = 0; i < s->ntables; i++)
+        if (strcmp(s->tables[i].name, name) == 0)
+            return &s->tables[i];
+    return NULL;
+}
+
+size_t
+cs_store_table_count(const struct cs_store *s)
+{
+    return s->ntables;
+}
+
+const struct cs_table *
+cs_store_table_at(const struct cs_store *s, size_t i)
+{
+    return i < s->ntables ? &s->tables[i] : NULL;
+}
+
+int
+cs_table_col(const struct cs_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static const struct cs_table *
+s_table_by_tid(const struct cs_store *s, int tid, size_t *index)
+{
+    for (size_t i = 0; i < s->ntables; i++) {
+        if (s->tables[i].tid == tid) {
+            if (index != NULL)
+                *index = i;
+            return &s->tables[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- meta, clock ------------------------------------------------------- */
+
+int
+cs_store_meta_get(struct cs_store *s, const char *key, char **value)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *value = NULL;
+    if ((r = s_prepare(s, "SELECT value FROM zz_meta WHERE key = ?", &st)) != 0)
+        return r;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *value = cs_xstrdup((const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = s_db_err(s, rc, "reading zz_meta");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_meta_set(struct cs_store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if ((r = s_prepare(s,
+                       value ? "INSERT OR REPLACE INTO zz_meta VALUES (?, ?)"
+                             : "DELETE FROM zz_meta WHERE key = ?",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (value)
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    r = s_step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
+void
+cs_store_set_max_ahead(struct cs_store *s, uint64_t ms)
+{
+    s->max_ahead_ms = ms;
+}
+
+int
+cs_store_set_clock_override(struct cs_store *s, uint64_t ms)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+    if ((r = s_prepare(s, "UPDATE zz_state SET now_override = ?", &st)) != 0)
+        return r;
+    if (ms == 0)
+        sqlite3_bind_null(st, 1);
+    else
+        sqlite3_bind_int64(st, 1, (int64_t)ms);
+    r = s_step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Reads the clock and the wall time the triggers would use. */
+static int
+s_clock_read(struct cs_store *s, struct cs_hlc *clock, uint64_t *wall_ms)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = s_prepare(s, "SELECT hlc, now_override FROM zz_state", &st)) != 0)
+        return r;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        r = s_db_err(s, rc, "reading zz_state");
+        goto out;
+    }
+    clock->t = (uint64_t)sqlite3_column_int64(st, 0);
+    *wall_ms = sqlite3_column_type(st, 1) == SQLITE_NULL
+                   ? cs_hlc_wall_ms()
+                   : (uint64_t)sqlite3_column_int64(st, 1);
+out:
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_origin_name(struct cs_store *s, const struct cs_node_id *node,
+                     const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t oid;
+    int r;
+
+    if ((r = s_origin_oid(s, node, &oid)) != 0)
+        return r;
+    if ((r = s_prepare(s, "UPDATE zz_origin SET name = ? WHERE oid = ?",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, oid);
+    r = s_step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
+const char *
+cs_store_origin_label(struct cs_store *s, const struct cs_node_id *node)
+{
+    sqlite3_stmt *st = NULL;
+    char hex[CS_NODE_ID_HEX_LEN + 1];
+    const char *res = NULL;
+
+    cs_node_id_hex(node, hex);
+    if (s_prepare(s, "SELECT name FROM zz_origin WHERE node = ?", &st) != 0)
+        return NULL;
+    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+        snprintf(s->label, sizeof s->label, "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        res = s->label;
+    }
+    sqlite3_finalize(st);
+    return res;
+}
+
+/* ---- derivation -------------------------------------------------------- */
+
+static void
+s_entries_free(struct s_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(e[i].col);
+        sqlite3_value_free(e[i].value);
+    }
+    free(e);
+}
+
+/* Reads every change of one row. */
+static int
+s_row_load(struct cs_store *s, int tid, const char *row_id,
+           struct s_entry **out, size_t *nout)
+{
+    struct s_entry *e = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+
+    sqlite3_bind_int(s->log_row, 1, tid);
+    sqlite3_bind_text(s->log_row, 2, row_id, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(s->log_row)) == SQLITE_ROW) {
+        struct s_entry *x;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            e = cs_xrealloc(e, cap * sizeof *e);
+        }
+        x = &e[n++];
+        memset(x, 0, sizeof *x);
+        x->col = cs_xstrdup((const char *)sqlite3_column_text(s->log_row, 0));
+        x->op = sqlite3_column_int(s->log_row, 1);
+        x->value = sqlite3_value_dup(sqlite3_column_value(s->log_row, 2));
+        if (x->value == NULL) {
+            fprintf(stderr, "cigsync: out of memory copying a value\n");
+            abort();
+        }
+        x->hlc = (uint64_t)sqlite3_column_int64(s->log_row, 3);
+        x->oid = sqlite3_column_int64(s->log_row, 4);
+        x->has_base = sqlite3_column_type(s->log_row, 5) != SQLITE_NULL;
+        x->base_hlc = (uint64_t)sqlite3_column_int64(s->log_row, 5);
+        x->base_oid = sqlite3_column_int64(s->log_row, 6);
+    }
+    if (rc != SQLITE_DONE)
+        r = s_db_err(s, rc, "reading the log");
+    sqlite3_reset(s->log_row);
+    sqlite3_clear_bindings(s->log_row);
+    if (r != 0) {
+        s_entries_free(e, n);
+        return r;
+    }
+    *out = e;
+    *nout = n;
+    return 0;
+}
+
+/* True if some SET or ACK of field col names (hlc, oid) as its base. */
+static bool
+s_referenced(const struct s_entry *e, size_t n, const char *col, uint64_t hlc,
+             int64_t oid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].has_base && e[i].base_hlc == hlc && e[i].base_oid == oid &&
+            (e[i].op == CS_OP_SET || e[i].op == CS_OP_ACK) &&
+            strcmp(e[i].col, col) == 0)
+            return true;
+    return false;
+}
+
+static void
+s_derived_free(struct s_derived *d)
+{
+    free(d->winner);
+    free(d->lost);
+    memset(d, 0, sizeof *d);
+}
+
+static void
+s_lost_add(struct s_derived *d, size_t entry, int kind)
+{
+    d->lost = cs_xrealloc(d->lost, (d->nlost + 1) * sizeof *d->lost);
+    d->lost[d->nlost].entry = entry;
+    d->lost[d->nlost].kind = kind;
+    d->nlost++;
+}
+
+/* The merge rules (see the design note at the top): a pure function of the
+   row's set of changes. */
+static void
+s_derive(const struct cs_store *s, const struct cs_table *t,
+         const struct s_entry *e, size_t n, struct s_derived *d)
+{
+    memset(d, 0, sizeof *d);
+    d->winner = cs_xmalloc(t->ncols * sizeof *d->winner);
+    for (size_t c = 0; c < t->ncols; c++)
+        d->winner[c] = SIZE_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].col[0] == '\0') {
+            if (e[i].op != CS_OP_INS && e[i].op != CS_OP_DEL &&
+                e[i].op != CS_OP_RST)
+                continue;
+            if (!d->has_life ||
+                s_version_cmp(s, e[i].hlc, e[i].oid, e[d->life].hlc,
+                              e[d->life].oid) > 0) {
+                d->has_life = true;
+                d->life = i;
+            }
+            continue;
+        }
+        if (e[i].op != CS_OP_SET)
+            continue;
+        int c = cs_table_col(t, e[i].col);
+        if (c <= 0)
+            continue; /* a field this schema does not have */
+        size_t w = d->winner[c];
+        if (w == SIZE_MAX ||
+            s_version_cmp(s, e[i].hlc, e[i].oid, e[w].hlc, e[w].oid) > 0)
+            d->winner[c] = i;
+    }
+    d->alive = d->has_life && e[d->life].op != CS_OP_DEL;
+
+    for (size_t i = 0; i < n; i++) {
+        int c;
+        if (e[i].op != CS_OP_SET || e[i].col[0] == '\0' ||
+            (c = cs_table_col(t, e[i].col)) <= 0)
+            continue;
+        if (s_referenced(e, n, e[i].col, e[i].hlc, e[i].oid))
+            continue;
+        if (d->winner[c] != i)
+            s_lost_add(d, i, S_KIND_FIELD);
+        else if (d->has_life && !d->alive)
+            s_lost_add(d, i, S_KIND_DELETED);
+    }
+}
+
+static int
+s_table_stmts(struct cs_store *s, size_t ti)
+{
+    const struct cs_table *t = &s->tables[ti];
+    struct s_tstmt *ts = &s->tstmts[ti];
+    char *sql = NULL;
+    size_t len = 0;
+    FILE *f;
+    int r;
+
+    if (ts->upsert != NULL)
+        return 0;
+    if ((f = open_memstream(&sql, &len)) == NULL)
+        return CS_ERR_NOMEM;
+    fprintf(f, "INSERT INTO \"%s\"(", t->name);
+    for (size_t i = 0; i < t->ncols; i++)
+        fprintf(f, "%s\"%s\"", i ? ", " : "", t->cols[i]);
+    fprintf(f, ") VALUES (");
+    for (size_t i = 0; i < t->ncols; i++)
+        fprintf(f, "%s?", i ? ", " : "");
+    fprintf(f, ") ON CONFLICT (id) DO UPDATE SET ");
+    for (size_t i = 1; i < t->ncols; i++)
+        fprintf(f, "%s\"%s\" = excluded.\"%s\"", i > 1 ? ", " : "", t->cols[i],
+                t->cols[i]);
+    fclose(f);
+    r = s_prepare(s, sql, &ts->upsert);
+    free(sql);
+    if (r != 0)
+        return r;
+    sql = cs_xasprintf("DELETE FROM \"%s\" WHERE id = ?", t->name);
+    r = s_prepare(s, sql, &ts->remove);
+    free(sql);
+    if (r != 0)
+        return r;
+    sql = cs_xasprintf("SELECT * FROM \"%s\" WHERE id = ?", t->name);
+    r = s_prepare(s, sql, &ts->select);
+    free(sql);
+    return r;
+}
+
+/* Writes a row's derived state: winners, conflicts, the visible row. */
+static int
+s_row_write(struct cs_store *s, size_t ti, const char *row_id,
+            const struct s_entry *e, const struct s_derived *d)
+{
+    const struct cs_table *t = &s->tables[ti];
+    struct s_tstmt *ts = &s->tstmts[ti];
+    sqlite3_stmt *st;
+    int r, rc;
+
+    if ((r = s_table_stmts(s, ti)) != 0)
+        return r;
+    for (size_t c = 0; c <= t->ncols; c++) {
+        /* c == ncols stands for the row's life */
+        size_t w = c < t->ncols ? d->winner[c] : d->life;
+        if (c == t->ncols ? !d->has_life : w == SIZE_MAX)
+            continue;
+        sqlite3_bind_int(s->cell_upsert, 1, t->tid);
+        sqlite3_bind_text(s->cell_upsert, 2, row_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->cell_upsert, 3, e[w].col, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->cell_upsert, 4, (int64_t)e[w].hlc);
+        sqlite3_bind_int64(s->cell_upsert, 5, e[w].oid);
+        sqlite3_bind_int(s->cell_upsert, 6, c == t->ncols && !d->alive ? 1 : 0);
+        if ((r = s_step_done(s, s->cell_upsert)) != 0)
+            return r;
+    }
+    sqlite3_bind_int(s->conf_clear, 1, t->tid);
+    sqlite3_bind_text(s->conf_clear, 2, row_id, -1, SQLITE_STATIC);
+    if ((r = s_step_done(s, s->conf_clear)) != 0)
+        return r;
+    for (size_t i = 0; i < d->nlost; i++) {
+        const struct s_entry *x = &e[d->lost[i].entry];
+        sqlite3_bind_int(s->conf_insert, 1, t->tid);
+        sqlite3_bind_text(s->conf_insert, 2, row_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->conf_insert, 3, x->col, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->conf_insert, 4, (int64_t)x->hlc);
+        sqlite3_bind_int64(s->conf_insert, 5, x->oid);
+        sqlite3_bind_int(s->conf_insert, 6, d->lost[i].kind);
+        sqlite3_bind_value(s->conf_insert, 7, x->value);
+        if ((r = s_step_done(s, s->conf_insert)) != 0)
+            return r;
+    }
+    if (!d->alive) {
+        sqlite3_bind_text(ts->remove, 1, row_id, -1, SQLITE_STATIC);
+        return s_step_done(s, ts->remove);
+    }
+    st = ts->upsert;
+    sqlite3_bind_text(st, 1, row_id, -1, SQLITE_STATIC);
+    for (size_t c = 1; c < t->ncols; c++) {
+        if (d->winner[c] == SIZE_MAX)
+            sqlite3_bind_null(st, (int)c + 1);
+        else
+            sqlite3_bind_value(st, (int)c + 1, e[d->winner[c]].value);
+    }
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "writing a merged row");
+        if (r == CS_ERR_DB &&
+            (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT) {
+            r = CS_ERR_BAD_VALUE;
+            s_set_errmsg(s,
+                         "merged row %s.%s breaks a rule of this schema:"
+                         " %s",
+                         t->name, row_id, sqlite3_errmsg(s->db));
+        }
+        return r;
+    }
+    return 0;
+}
+
+/* Recomputes one row from the log and writes it. */
+static int
+s_row_recompute(struct cs_store *s, size_t ti, const char *row_id)
+{
+    struct s_entry *e = NULL;
+    struct s_derived d;
+    size_t n = 0;
+    int r;
+
+    if ((r = s_row_load(s, s->tables[ti].tid, row_id, &e, &n)) != 0)
+        return r;
+    s_derive(s, &s->tables[ti], e, n, &d);
+    r = s_row_write(s, ti, row_id, e, &d);
+    s_derived_free(&d);
+    s_entries_free(e, n);
+    return r;
+}
+
+/* ---- apply ------------------------------------------------------------- */
+
+/* A row touched by an apply. */
+struct s_touch {
+    size_t ti;    /* table index */
+    char *row_id; /* owned */
+};
+
+static int
+s_touch_cmp(const void *a, const void *b)
+{
+    const struct s_touch *x = a, *y = b;
+    if (x->ti != y->ti)
+        return x->ti < y->ti ? -1 : 1;
+    return strcmp(x->row_id, y->row_id);
+}
+
+static void
+s_bind_value(sqlite3_stmt *st, int i, const struct cs_value *v)
+{
+    switch (v->type) {
+    case SQLITE_INTEGER:
+        sqlite3_bind_int64(st, i, v->i);
+        break;
+    case SQLITE_FLOAT:
+        sqlite3_bind_double(st, i, v->d);
+        break;
+    case SQLITE_TEXT:
+        sqlite3_bind_text64(st, i, v->p ? v->p : "", v->len, SQLITE_STATIC,
+                            SQLITE_UTF8);
+        break;
+    case SQLITE_BLOB:
+        sqlite3_bind_blob64(st, i, v->p ? v->p : "", v->len, SQLITE_STATIC);
+        break;
+    default:
+        sqlite3_bind_null(st, i);
+        break;
+    }
+}
+
+/* Checks one remote change against this replica's schema. */
+static int
+s_change_check(struct cs_store *s, const struct cs_change *ch, size_t *ti)
+{
+    const struct cs_table *t;
+    bool row_op;
+    int c;
+
+    if (ch->table == NULL || (t = cs_store_table(s, ch->table)) == NULL) {
+        s_set_errmsg(s,
+                     "a change names table \"%s\", which this replica "
+                     "does not sync",
+                     ch->table ? ch->table : "");
+        return CS_ERR_NO_TABLE;
+    }
+    *ti = (size_t)(t - s->tables);
+    if (ch->row_id == NULL || !cs_id_valid(ch->row_id)) {
+        s_set_errmsg(s, "a change to %s has a bad row id", t->name);
+        return CS_ERR_INVALID;
+    }
+    if (ch->op < CS_OP_SET || ch->op > CS_OP_RST || ch->col == NULL) {
+        s_set_errmsg(s, "a change to %s %s has a bad kind", t->name,
+                     ch->row_id);
+        return CS_ERR_INVALID;
+    }
+    row_op = ch->op == CS_OP_INS || ch->op == CS_OP_DEL || ch->op == CS_OP_RST;
+    c = row_op ? 0 : cs_table_col(t, ch->col);
+    if (row_op ? ch->col[0] != '\0' : c <= 0) {
+        s_set_errmsg(s,
+                     "a change to %s %s names field \"%s\", which this "
+                     "replica does not have",
+                     t->name, ch->row_id, ch->col);
+        return CS_ERR_NO_FIELD;
+    }
+    if (ch->origin_seq == 0 || ch->origin_seq > INT64_MAX ||
+        ch->hlc.t > INT64_MAX || ch->base_hlc.t > INT64_MAX) {
+        s_set_errmsg(s, "a change to %s %s has a bad sequence or clock",
+                     t->name, ch->row_id);
+        return CS_ERR_INVALID;
+    }
+    if ((ch->value.type == SQLITE_TEXT || ch->value.type == SQLITE_BLOB) &&
+        ch->value.len > CS_STORE_VALUE_MAX) {
+        s_set_errmsg(s, "a value for %s.%s is larger than %u bytes", t->name,
+                     ch->col, CS_STORE_VALUE_MAX);
+        return CS_ERR_TOO_BIG;
+    }
+    return 0;
+}
+
+/* Logs one remote change; *fresh is false for a duplicate. */
+static int
+s_change_log(struct cs_store *s, const struct cs_change *ch, size_t ti,
+             int64_t oid, bool *fresh)
+{
+    sqlite3_stmt *st = s->log_insert;
+    int64_t base_oid = 0;
+    int r;
+
+    if (ch->has_base && (r = s_origin_oid(s, &ch->base_origin, &base_oid)) != 0)
+        return r;
+    sqlite3_bind_int(st, 1, s->tables[ti].tid);
+    sqlite3_bind_text(st, 2, ch->row_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ch->col, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, (int)ch->op);
+    if (ch->op == CS_OP_SET)
+        s_bind_value(st, 5, &ch->value);
+    else
+        sqlite3_bind_null(st, 5);
+    sqlite3_bind_int64(st, 6, (int64_t)ch->hlc.t);
+    sqlite3_bind_int64(st, 7, oid);
+    sqlite3_bind_int64(st, 8, (int64_t)ch->origin_seq);
+    if (ch->has_base) {
+        sqlite3_bind_int64(st, 9, (int64_t)ch->base_hlc.t);
+        sqlite3_bind_int64(st, 10, base_oid);
+    }
+    if ((r = s_step_done(s, st)) != 0)
+        return r;
+    *fresh = sqlite3_changes(s->db) > 0;
+    return 0;
+}
+
+int
+cs_store_apply(struct cs_store *s, const struct cs_change *changes, size_t n,
+               struct cs_apply_stats *stats)
+{
+    struct cs_apply_stats tmp;
+    struct s_touch *touched = NULL;
+    size_t ntouched = 0;
+    struct cs_hlc clock;
+    uint64_t wall;
+    sqlite3_stmt *st = NULL;
+    bool in_txn = false;
+    int r;
+
+    if (stats == NULL)
+        stats = &tmp;
+    memset(stats, 0, sizeof *stats);
+    s->errmsg[0] = '\0';
+    if ((r = s_exec(s, "BEGIN IMMEDIATE")) != 0)
+        return r;
+    in_txn = true;
+    if ((r = s_clock_read(s, &clock, &wall)) != 0 ||
+        (r = s_exec(s, "UPDATE zz_state SET capture = 0")) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        const struct cs_change *ch = &changes[i];
+        size_t ti;
+        int64_t oid;
+        bool fresh;
+
+        stats->received++;
+        if ((r = s_change_check(s, ch, &ti)) != 0)
+            goto out;
+        if ((r = s_origin_oid(s, &ch->origin, &oid)) != 0)
+            goto out;
+        if (oid == CS_STORE_SELF_OID) {
+            stats->duplicates++; /* our own change, sent back */
+            continue;
+        }
+        if ((r = cs_hlc_recv(&clock, ch->hlc, wall, s->max_ahead_ms)) != 0) {
+            char when[CS_HLC_TEXT_MAX];
+            if (cs_hlc_format(ch->hlc, when, sizeof when) != 0)
+                when[0] = '\0';
+            s_set_errmsg(s,
+                         "a change to %s %s is dated %s, more than %" PRIu64
+                         " ms ahead of this computer's clock",
+                         ch->table, ch->row_id, when, s->max_ahead_ms);
+            goto out;
+        }
+        if ((r = s_change_log(s, ch, ti, oid, &fresh)) != 0)
+            goto out;
+        if (!fresh) {
+            stats->duplicates++;
+            continue;
+        }
+        stats->applied++;
+        touched = cs_xrealloc(touched, (ntouched + 1) * sizeof *touched);
+        touched[ntouched].ti = ti;
+        touched[ntouched].row_id = cs_xstrdup(ch->row_id);
+        ntouched++;
+    }
+    qsort(touched, ntouched, sizeof *touched, s_touch_cmp);
+    for (size_t i = 0; i < ntouched; i++) {
+        if (i > 0 && s_touch_cmp(&touched[i - 1], &touched[i]) == 0)
+            continue;
+        if ((r = s_row_recompute(s, touched[i].ti, touched[i].row_id)) != 0)
+            goto out;
+        stats->rows++;
+    }
+    if ((r = s_prepare(s,
+                       "UPDATE zz_state SET capture = 1, "
+                       "hlc = max(hlc, ?)",
+                       &st)) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)clock.t);
+    if ((r = s_step_done(s, st)) != 0 || (r = s_exec(s, "COMMIT")) != 0)
+        goto out;
+    in_txn = false;
+out:
+    sqlite3_finalize(st);
+    if (in_txn) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        /* Origins interned in the rolled back transaction are gone. */
+        if (s_origins_load(s) != 0)
+            cs_log_warn("could not reload origins after a rollback");
+    }
+    for (size_t i = 0; i < ntouched; i++)
+        free(touched[i].row_id);
+    free(touched);
+    return r;
+}
+
+/* ---- record commands --------------------------------------------------- */
+
+/* Checks the table and field names of a command. */
+static int
+s_fields_check(struct cs_store *s, const char *table,
+               const struct cs_field *fields, size_t n,
+               const struct cs_table **tout)
+{
+    const struct cs_table *t = cs_store_table(s, table);
+
+    s->errmsg[0] = '\0';
+    if (t == NULL) {
+        s_set_errmsg(s, "no table \"%s\"", table);
+        return CS_ERR_NO_TABLE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (cs_table_col(t, fields[i].name) < 0) {
+            s_set_errmsg(s, "table %s has no field \"%s\"", t->name,
+                         fields[i].name);
+            return CS_ERR_NO_FIELD;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(fields[i].name, fields[j].name) == 0) {
+                s_set_errmsg(s, "field %s is given twice", fields[i].name);
+                return CS_ERR_INVALID;
+            }
+        }
+    }
+    *tout = t;
+    return 0;
+}
+
+/* Turns a failed write into a message naming the field and value. */
+static int
+s_write_err(struct cs_store *s, const struct cs_table *t, int rc,
+            const struct cs_field *fields, size_t n)
+{
+    static const char check[] = "CHECK constraint failed: ";
+    int ext = sqlite3_extended_errcode(s->db);
+    const char *msg = sqlite3_errmsg(s->db);
+    const char *rule;
+    char col[S_NAME_MAX + 1];
+    size_t len = 0;
+
+    if (rc == SQLITE_BUSY || ext == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return s_db_err(s, rc, "replica");
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        s_set_errmsg(s, "%s: that id is already in use", t->name);
+        return CS_ERR_EXISTS;
+    }
+    if (ext == SQLITE_CONSTRAINT_TRIGGER) {
+        s_set_errmsg(s, "%s", msg);
+        return CS_ERR_INVALID;
+    }
+    if ((rc & 0xff) != SQLITE_CONSTRAINT)
+        return s_db_err(s, rc, "replica");
+    rule = strstr(msg, check);
+    rule = rule ? rule + sizeof check - 1 : msg;
+    while (len < S_NAME_MAX &&
+           (rule[len] == '_' || (rule[len] >= 'a' && rule[len] <= 'z') ||
+            (rule[len] >= '0' && rule[len] <= '9')))
+        len++;
+    memcpy(col, rule, len);
+    col[len] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fields[i].name, col) == 0) {
+            s_set_errmsg(s, "bad value for %s.%s: \"%s\" (the rule is: %s)",
+                         t->name, col, fields[i].value ? fields[i].value : "",
+                         rule);
+            return CS_ERR_BAD_VALUE;
+        }
+    }
+    s_set_errmsg(s, "bad value for %s: %s", t->name, msg);
+    return CS_ERR_BAD_VALUE;
+}
+
+/* Runs a prepared write, mapping failures to messages. */
+static int
+s_write_step(struct cs_store *s, const struct cs_table *t, sqlite3_stmt *st,
+             const struct cs_field *fields, size_t n)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    return s_write_err(s, t, rc, fields, n);
+}
+
+/* Reads the life of a row: *known if it ever existed here, *dead if it is
+   deleted now. */
+static int
+s_row_life(struct cs_store *s, const struct cs_table *t, const char *id,
+           bool *known, bool *dead)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *known = *dead = false;
+    if ((r = s_prepare(s,
+                       "SELECT dead FROM zz_cell WHERE tid = ? AND "
+                       "row_id = ? AND col = ''",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int(st, 1, t->tid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *known = true;
+        *dead = sqlite3_column_int(st, 0) != 0;
+    } else if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "replica");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+bool
+cs_store_is_deleted(struct cs_store *s, const struct cs_table *t,
+                    const char *id)
+{
+    bool known, dead;
+    return s_row_life(s, t, id, &known, &dead) == 0 && dead;
+}
+
+/* Checks that row id is visible; names the problem otherwise. */
+static int
+s_row_visible(struct cs_store *s, const struct cs_table *t, const char *id)
+{
+    bool known, dead;
+    int r;
+
+    if ((r = s_row_life(s, t, id, &known, &dead)) != 0)
+        return r;
+    if (dead) {
+        s_set_errmsg(s, "%s %s is deleted (restore it first)", t->name, id);
+        return CS_ERR_DELETED;
+    }
+    if (!known) {
+        s_set_errmsg(s, "no %s with id %s", t->name, id);
+        return CS_ERR_NOT_FOUND;
+    }
+    return 0;
+}
+
+int
+cs_store_insert(struct cs_store *s, const char *table,
+                const struct cs_field *fields, size_t n, char *id_out)
+{
+    const struct cs_table *t;
+    const char *id = NULL;
+    char fresh[CS_ID_TEXT_LEN + 1];
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    size_t len = 0;
+    bool known, dead;
+    FILE *f;
+    int r, k = 2;
+
+    if ((r = s_fields_check(s, table, fields, n, &t)) != 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, "id") == 0)
+            id = fields[i].value;
+    if (id == NULL) {
+        cs_id_new(fresh);
+        id = fresh;
+    } else if (!cs_id_valid(id)) {
+        s_set_errmsg(s, "bad id \"%s\": use 1 to %d of A-Z a-z 0-9 _ . : -", id,
+                     CS_ID_MAX);
+        return CS_ERR_BAD_VALUE;
+    }
+    if ((r = s_row_life(s, t, id, &known, &dead)) != 0)
+        return r;
+    if (known) {
+        s_set_errmsg(s, "%s %s already exists%s", t->name, id,
+                     dead ? " (deleted: restore it instead)" : "");
+        return CS_ERR_EXISTS;
+    }
+    if ((f = open_memstream(&sql, &len)) == NULL)
+        return CS_ERR_NOMEM;
+    fprintf(f, "INSERT INTO \"%s\"(id", t->name);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, "id") != 0)
+            fprintf(f, ", \"%s\"", fields[i].name);
+    fprintf(f, ") VALUES (?");
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].name, "id") != 0)
+            fprintf(f, ", ?");
+    fprintf(f, ")");
+    fclose(f);
+    r = s_prepare(s, sql, &st);
+    free(sql);
+    if (r != 0)
+        return r;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fields[i].name, "id") == 0)
+            continue;
+        if (fields[i].value == NULL)
+            sqlite3_bind_null(st, k++);
+        else
+            sqlite3_bind_text(st, k++, fields[i].value, -1, SQLITE_STATIC);
+    }
+    r = s_write_step(s, t, st, fields, n);
+    sqlite3_finalize(st);
+    if (r != 0)
+        return r;
+    snprintf(id_out, CS_ID_MAX + 1, "%s", id);
+    return 0;
+}
+
+int
+cs_store_update(struct cs_store *s, const char *table, const char *id,
+                const struct cs_field *fields, size_t n)
+{
+    const struct cs_table *t;
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    size_t len = 0;
+    FILE *f;
+    int r;
+
+    if ((r = s_fields_check(s, table, fields, n, &t)) != 0)
+        return r;
+    if (n == 0) {
+        s_set_errmsg(s, "no field to set");
+        return CS_ERR_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(fields[i].name, "id") == 0) {
+            s_set_errmsg(s, "the id of a record cannot be changed");
+            return CS_ERR_INVALID;
+        }
+    }
+    if ((r = s_row_visible(s, t, id)) != 0)
+        return r;
+    if ((f = open_memstream(&sql, &len)) == NULL)
+        return CS_ERR_NOMEM;
+    fprintf(f, "UPDATE \"%s\" SET ", t->name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s\"%s\" = ?", i ? ", " : "", fields[i].name);
+    fprintf(f, " WHERE id = ?");
+    fclose(f);
+    r = s_prepare(s, sql, &st);
+    free(sql);
+    if (r != 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].value == NULL)
+            sqlite3_bind_null(st, (int)i + 1);
+        else
+            sqlite3_bind_text(st, (int)i + 1, fields[i].value, -1,
+                              SQLITE_STATIC);
+    }
+    sqlite3_bind_text(st, (int)n + 1, id, -1, SQLITE_STATIC);
+    r = s_write_step(s, t, st, fields, n);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_delete(struct cs_store *s, const char *table, const char *id)
+{
+    const struct cs_table *t;
+    sqlite3_stmt *st = NULL;
+    char *sql;
+    int r;
+
+    if ((r = s_fields_check(s, table, NULL, 0, &t)) != 0)
+        return r;
+    if ((r = s_row_visible(s, t, id)) != 0)
+        return r;
+    sql = cs_xasprintf("DELETE FROM \"%s\" WHERE id = ?", t->name);
+    r = s_prepare(s, sql, &st);
+    free(sql);
+    if (r != 0)
+        return r;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    r = s_write_step(s, t, st, NULL, 0);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_restore(struct cs_store *s, const char *table, const char *id)
+{
+    const struct cs_table *t;
+    sqlite3_stmt *st = NULL;
+    bool known, dead, in_txn = false;
+    int r;
+
+    if ((r = s_fields_check(s, table, NULL, 0, &t)) != 0)
+        return r;
+    if ((r = s_exec(s, "BEGIN IMMEDIATE")) != 0)
+        return r;
+    in_txn = true;
+    if ((r = s_row_life(s, t, id, &known, &dead)) != 0)
+        goto out;
+    if (!known || !dead) {
+        r = known ? CS_ERR_EXISTS : CS_ERR_NOT_FOUND;
+        s_set_errmsg(s, known ? "%s %s is not deleted" : "no %s with id %s",
+                     t->name, id);
+        goto out;
+    }
+    /* A restore change only: the fields keep their latest values, including
+       edits that arrived while the row was deleted. */
+    if ((r = s_exec(s, S_SQL_TICK)) != 0 ||
+        (r = s_prepare(s,
+                       "INSERT INTO zz_log(tid, row_id, col, op, hlc, oid, "
+                       "base_hlc, base_oid) SELECT ?1, ?2, '', ?3, s.hlc, 1,"
+                       " c.hlc, c.oid FROM zz_state s LEFT JOIN zz_cell c ON"
+                       " c.tid = ?1 AND c.row_id = ?2 AND c.col = ''",
+                       &st)) != 0)
+        goto out;
+    sqlite3_bind_int(st, 1, t->tid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, CS_OP_RST);
+    if ((r = s_step_done(s, st)) != 0 ||
+        (r = s_exec(s, "UPDATE zz_state SET capture = 0")) != 0 ||
+        (r = s_row_recompute(s, (size_t)(t - s->tables), id)) != 0 ||
+        (r = s_exec(s, "UPDATE zz_state SET capture = 1")) != 0 ||
+        (r = s_exec(s, "COMMIT")) != 0)
+        goto out;
+    in_txn = false;
+out:
+    sqlite3_finalize(st);
+    if (in_txn)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+/* ---- reading the log --------------------------------------------------- */
+
+/* Makes sure oid is in the origin cache (another process may have added
+   it since this store was opened). */
+static int
+s_origin_known(struct cs_store *s, int64_t oid)
+{
+    if (oid >= 1 && (size_t)oid <= s->norigins)
+        return 0;
+    return s_origins_load(s);
+}
+
+static void
+s_value_from_column(sqlite3_stmt *st, int i, struct cs_value *v)
+{
+    memset(v, 0, sizeof *v);
+    v->type = sqlite3_column_type(st, i);
+    switch (v->type) {
+    case SQLITE_INTEGER:
+        v->i = sqlite3_column_int64(st, i);
+        break;
+    case SQLITE_FLOAT:
+        v->d = sqlite3_column_double(st, i);
+        break;
+    case SQLITE_TEXT:
+        v->p = sqlite3_column_text(st, i);
+        v->len = (size_t)sqlite3_column_bytes(st, i);
+        break;
+    case SQLITE_BLOB:
+        v->p = sqlite3_column_blob(st, i);
+        v->len = (size_t)sqlite3_column_bytes(st, i);
+        break;
+    default:
+        v->type = SQLITE_NULL;
+        break;
+    }
+}
+
+/* Runs a query whose columns are lid, tid, row_id, col, op, value, hlc,
+   oid, oseq, base_hlc, base_oid and calls fn for each row. */
+static int
+s_changes_run(struct cs_store *s, sqlite3_stmt *st, cs_change_fn fn, void *arg,
+              uint64_t *last)
+{
+    int rc, r = 0;
+
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cs_change ch;
+        const struct cs_table *t;
+        int64_t oid = sqlite3_column_int64(st, 7);
+        int64_t base_oid = sqlite3_column_int64(st, 10);
+
+        memset(&ch, 0, sizeof ch);
+        t = s_table_by_tid(s, sqlite3_column_int(st, 1), NULL);
+        if (t == NULL)
+            continue; /* a table dropped from the schema */
+        if ((r = s_origin_known(s, oid)) != 0 ||
+            (r = s_origin_known(s, base_oid ? base_oid : 1)) != 0)
+            break;
+        ch.table = t->name;
+        ch.row_id = (const char *)sqlite3_column_text(st, 2);
+        ch.col = (const char *)sqlite3_column_text(st, 3);
+        ch.op = (enum cs_op)sqlite3_column_int(st, 4);
+        s_value_from_column(st, 5, &ch.value);
+        ch.hlc.t = (uint64_t)sqlite3_column_int64(st, 6);
+        ch.origin = *s_origin_node(s, oid);
+        ch.origin_seq = (uint64_t)sqlite3_column_int64(st, 8);
+        ch.has_base = sqlite3_column_type(st, 9) != SQLITE_NULL;
+        if (ch.has_base) {
+            ch.base_hlc.t = (uint64_t)sqlite3_column_int64(st, 9);
+            ch.base_origin = *s_origin_node(s, base_oid);
+        }
+        if (last != NULL)
+            *last = (uint64_t)sqlite3_column_int64(st, 0);
+        if ((r = fn(arg, &ch)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = s_db_err(s, rc, "reading the log");
+    return r;
+}
+
+#define S_CHANGE_COLS                                                          \
+    "SELECT lid, tid, row_id, col, op, value, hlc, oid, coalesce(oseq, lid),"  \
+    " base_hlc, base_oid FROM zz_log "
+
+int
+cs_store_changes(struct cs_store *s, uint64_t after, bool local_only,
+                 cs_change_fn fn, void *arg, uint64_t *last)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    *last = after;
+    if ((r = s_prepare(s,
+                       local_only ? S_CHANGE_COLS
+                           "WHERE lid > ? AND oid = 1 ORDER BY lid"
+                                  : S_CHANGE_COLS "WHERE lid > ? ORDER BY lid",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int64(st, 1, (int64_t)after);
+    r = s_changes_run(s, st, fn, arg, last);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_history(struct cs_store *s, const char *table, const char *id,
+                 cs_change_fn fn, void *arg)
+{
+    const struct cs_table *t;
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    if ((r = s_fields_check(s, table, NULL, 0, &t)) != 0)
+        return r;
+    if ((r = s_prepare(s,
+                       S_CHANGE_COLS "WHERE tid = ? AND row_id = ? "
+                                     "ORDER BY hlc, lid",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int(st, 1, t->tid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    r = s_changes_run(s, st, fn, arg, NULL);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_conflicts(struct cs_store *s,
+                   int (*fn)(void *arg, const struct cs_conflict *c), void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = s_prepare(
+             s,
+             "SELECT f.tid, f.row_id, f.col, f.kind, f.lost_value, f.lost_hlc,"
+             " f.lost_oid, c.hlc, c.oid, CASE WHEN f.kind = 1 THEN"
+             " (SELECT value FROM zz_log l WHERE l.tid = f.tid AND"
+             " l.row_id = f.row_id AND l.col = f.col AND l.op = 1 AND"
+             " l.hlc = c.hlc AND l.oid = c.oid) END"
+             " FROM zz_conflict f LEFT JOIN zz_cell c ON c.tid = f.tid AND"
+             " c.row_id = f.row_id AND c.col = CASE WHEN f.kind = 2 THEN ''"
+             " ELSE f.col END ORDER BY f.tid, f.row_id, f.col, f.lost_hlc,"
+             " (SELECT node FROM zz_origin o WHERE o.oid = f.lost_oid),"
+             " f.kind",
+             &st)) != 0)
+        return r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cs_conflict c;
+        const struct cs_table *t =
+            s_table_by_tid(s, sqlite3_column_int(st, 0), NULL);
+        int64_t lost_oid = sqlite3_column_int64(st, 6);
+        int64_t won_oid = sqlite3_column_int64(st, 8);
+
+        if (t == NULL)
+            continue;
+        if ((r = s_origin_known(s, lost_oid)) != 0 ||
+            (r = s_origin_known(s, won_oid ? won_oid : 1)) != 0)
+            break;
+        memset(&c, 0, sizeof c);
+        c.table = t->name;
+        c.row_id = (const char *)sqlite3_column_text(st, 1);
+        c.col = (const char *)sqlite3_column_text(st, 2);
+        c.deleted = sqlite3_column_int(st, 3) == S_KIND_DELETED;
+        s_value_from_column(st, 4, &c.lost);
+        c.lost_hlc.t = (uint64_t)sqlite3_column_int64(st, 5);
+        c.lost_by = *s_origin_node(s, lost_oid);
+        c.won_hlc.t = (uint64_t)sqlite3_column_int64(st, 7);
+        c.won_by = *s_origin_node(s, won_oid);
+        s_value_from_column(st, 9, &c.won);
+        if ((r = fn(arg, &c)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = s_db_err(s, rc, "reading conflicts");
+    sqlite3_finalize(st);
+    return r;
+}
+
+static int
+s_count(struct cs_store *s, const char *sql, uint64_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *n = 0;
+    if ((r = s_prepare(s, sql, &st)) != 0)
+        return r;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_int64(st, 0);
+    else
+        r = s_db_err(s, rc, "counting");
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_status(struct cs_store *s, struct cs_store_status *st)
+{
+    uint64_t wall;
+    int r;
+
+    memset(st, 0, sizeof *st);
+    if ((r = s_count(s,
+                     "SELECT count(*) FROM zz_log WHERE oid = 1 AND "
+                     "batch IS NULL",
+                     &st->pending)) != 0 ||
+        (r = s_count(s, "SELECT count(*) FROM zz_log", &st->log_entries)) !=
+            0 ||
+        (r = s_count(s, "SELECT count(*) FROM zz_conflict", &st->conflicts)) !=
+            0 ||
+        (r = s_clock_read(s, &st->clock, &wall)) != 0)
+        return r;
+    return 0;
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+static bool
+s_value_eq(sqlite3_value *a, sqlite3_value *b)
+{
+    int ta = sqlite3_value_type(a), tb = sqlite3_value_type(b);
+    if (ta != tb)
+        return false;
+    switch (ta) {
+    case SQLITE_INTEGER:
+        return sqlite3_value_int64(a) == sqlite3_value_int64(b);
+    case SQLITE_FLOAT: {
+        double x = sqlite3_value_double(a), y = sqlite3_value_double(b);
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    case SQLITE_TEXT:
+    case SQLITE_BLOB: {
+        int na = sqlite3_value_bytes(a), nb = sqlite3_value_bytes(b);
+        const void *pa = ta == SQLITE_TEXT ? (const void *)sqlite3_value_text(a)
+                                           : sqlite3_value_blob(a);
+        const void *pb = ta == SQLITE_TEXT ? (const void *)sqlite3_value_text(b)
+                                           : sqlite3_value_blob(b);
+        return na == nb && (na == 0 || memcmp(pa, pb, (size_t)na) == 0);
+    }
+    default:
+        return true;
+    }
+}
+
+/* Compares one row's stored state with its derivation. */
+static int
+s_row_check(struct cs_store *s, size_t ti, const char *row_id)
+{
+    const struct cs_table *t = &s->tables[ti];
+    struct s_tstmt *ts = &s->tstmts[ti];
+    struct s_entry *e = NULL;
+    struct s_derived d;
+    sqlite3_stmt *st = NULL;
+    uint64_t count = 0, want = 0;
+    size_t n = 0;
+    char *sql;
+    int r, rc;
+
+    if ((r = s_table_stmts(s, ti)) != 0 ||
+        (r = s_row_load(s, t->tid, row_id, &e, &n)) != 0)
+        return r;
+    s_derive(s, t, e, n, &d);
+
+    /* The visible row. */
+    sqlite3_bind_text(ts->select, 1, row_id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(ts->select);
+    if (rc == SQLITE_ROW && !d.alive) {
+        r = CS_ERR_FORMAT;
+        s_set_errmsg(s, "%s %s is visible but the log says it is %s", t->name,
+                     row_id, d.has_life ? "deleted" : "not inserted");
+    } else if (rc == SQLITE_DONE && d.alive) {
+        r = CS_ERR_FORMAT;
+        s_set_errmsg(s, "%s %s is missing but the log says it exists", t->name,
+                     row_id);
+    } else if (rc == SQLITE_ROW) {
+        for (size_t c = 1; c < t->ncols && r == 0; c++) {
+            sqlite3_value *have = sqlite3_column_value(ts->select, (int)c);
+            bool same = d.winner[c] == SIZE_MAX
+                            ? sqlite3_value_type(have) == SQLITE_NULL
+                            : s_value_eq(have, e[d.winner[c]].value);
+            if (!same) {
+                r = CS_ERR_FORMAT;
+                s_set_errmsg(
+                    s,
+                    "%s %s field %s is %d \"%s\", the log says "
+                    "%d \"%s\"",
+                    t->name, row_id, t->cols[c], sqlite3_value_type(have),
+                    sqlite3_value_text(have)
+                        ? (const char *)sqlite3_value_text(have)
+                        : "NULL",
+                    d.winner[c] != SIZE_MAX
+                        ? sqlite3_value_type(e[d.winner[c]].value)
+                        : -1,
+                    d.winner[c] != SIZE_MAX &&
+                            sqlite3_value_text(e[d.winner[c]].value)
+                        ? (const char *)sqlite3_value_text(e[d.winner[c]].value)
+                        : "NULL");
+            }
+        }
+    } else if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading a row");
+    }
+    sqlite3_reset(ts->select);
+    if (r != 0)
+        goto out;
+
+    /* The winners. */
+    for (size_t c = 1; c <= t->ncols; c++) {
+        size_t w = c < t->ncols ? d.winner[c] : d.life;
+        bool dead = c == t->ncols && !d.alive;
+        if (c == t->ncols ? !d.has_life : w == SIZE_MAX)
+            continue;
+        want++;
+        sql = sqlite3_mprintf("SELECT count(*) FROM zz_cell WHERE tid = %d "
+                              "AND row_id = %Q AND col = %Q AND hlc = %lld "
+                              "AND oid = %lld AND dead = %d",
+                              t->tid, row_id, e[w].col, (long long)e[w].hlc,
+                              (long long)e[w].oid, dead ? 1 : 0);
+        r = s_count(s, sql, &count);
+        sqlite3_free(sql);
+        if (r == 0 && count != 1) {
+            r = CS_ERR_FORMAT;
+            s_set_errmsg(s, "%s %s: the winner of %s is not the log's", t->name,
+                         row_id, e[w].col[0] ? e[w].col : "(life)");
+        }
+        if (r != 0)
+            goto out;
+    }
+    sql = sqlite3_mprintf("SELECT count(*) FROM zz_cell WHERE tid = %d AND "
+                          "row_id = %Q",
+                          t->tid, row_id);
+    r = s_count(s, sql, &count);
+    sqlite3_free(sql);
+    if (r == 0 && count != want) {
+        r = CS_ERR_FORMAT;
+        s_set_errmsg(s,
+                     "%s %s: zz_cell has %" PRIu64 " versions, the log "
+                     "%" PRIu64,
+                     t->name, row_id, count, want);
+    }
+    if (r != 0)
+        goto out;
+
+    /* The conflicts. */
+    for (size_t i = 0; i < d.nlost && r == 0; i++) {
+        const struct s_entry *x = &e[d.lost[i].entry];
+        sql = sqlite3_mprintf("SELECT count(*) FROM zz_conflict WHERE tid = %d"
+                              " AND row_id = %Q AND col = %Q AND lost_hlc = "
+                              "%lld AND lost_oid = %lld AND kind = %d",
+                              t->tid, row_id, x->col, (long long)x->hlc,
+                              (long long)x->oid, d.lost[i].kind);
+        r = s_count(s, sql, &count);
+        sqlite3_free(sql);
+        if (r == 0 && count != 1) {
+            r = CS_ERR_FORMAT;
+            s_set_errmsg(s, "%s %s: conflict on %s is not listed", t->name,
+                         row_id, x->col);
+        }
+    }
+    if (r != 0)
+        goto out;
+    sql = sqlite3_mprintf("SELECT count(*) FROM zz_conflict WHERE tid = %d "
+                          "AND row_id = %Q",
+                          t->tid, row_id);
+    r = s_count(s, sql, &count);
+    sqlite3_free(sql);
+    if (r == 0 && count != d.nlost) {
+        r = CS_ERR_FORMAT;
+        s_set_errmsg(s,
+                     "%s %s: %" PRIu64 " conflicts listed, the log gives "
+                     "%zu",
+                     t->name, row_id, count, d.nlost);
+    }
+out:
+    sqlite3_finalize(st);
+    s_derived_free(&d);
+    s_entries_free(e, n);
+    return r;
+}
+
+int
+cs_store_check(struct cs_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    s->errmsg[0] = '\0';
+    if ((r = s_exec(s, "SAVEPOINT cs_check")) != 0)
+        return r;
+    if ((r = s_prepare(s, "SELECT DISTINCT tid, row_id FROM zz_log", &st)) != 0)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t ti;
+        if (s_table_by_tid(s, sqlite3_column_int(st, 0), &ti) == NULL)
+            continue;
+        if ((r = s_row_check(s, ti,
+                             (const char *)sqlite3_column_text(st, 1))) != 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading the log");
+        goto out;
+    }
+    /* Rows no change accounts for (written while capture was off). */
+    for (size_t i = 0; i < s->ntables; i++) {
+        uint64_t stray;
+        char *sql = sqlite3_mprintf(
+            "SELECT count(*) FROM \"%w\" WHERE id NOT IN (SELECT row_id FROM "
+            "zz_cell WHERE tid = %d AND col = '' AND dead = 0)",
+            s->tables[i].name, s->tables[i].tid);
+        r = s_count(s, sql, &stray);
+        sqlite3_free(sql);
+        if (r != 0)
+            goto out;
+        if (stray != 0) {
+            r = CS_ERR_FORMAT;
+            s_set_errmsg(s,
+                         "%s has %" PRIu64 " rows that no change in the "
+                         "log accounts for",
+                         s->tables[i].name, stray);
+            goto out;
+        }
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_exec(s->db, "RELEASE cs_check", NULL, NULL, NULL);
+    return r;
+}

@@ -1,0 +1,289 @@
+/*  common/store.h - the replica store: schema, change capture, merge.
+ *
+ *  A replica is a plain SQLite file.  The user's tables (the programme
+ *  schema, common/schema.sql) hold the current records and may be edited by
+ *  any SQLite client.  Bookkeeping lives in tables named zz_* (so that they
+ *  list after the user's data in any SQLite tool):
+ *
+ *    zz_meta      key/value facts about this replica (node id, office, ...)
+ *    zz_state     one row: the hybrid logical clock, the capture switch and
+ *                 the test-only clock override
+ *    zz_table     which tables are synced (filled by schema.sql)
+ *    zz_origin    node ids seen in the log, interned as small integers;
+ *                 oid 1 is always this node
+ *    zz_log       every change ever made or received: the write set
+ *    zz_cell      the winning version of every field, and of every row's
+ *                 life (inserted, deleted, restored)
+ *    zz_conflict  concurrent edits that lost, derived from zz_log
+ *
+ *  Change capture.  Triggers generated from zz_table record each local
+ *  insert, update (changed fields only) and delete in zz_log, computing the
+ *  HLC in SQL from zz_state and the wall clock, so edits by any SQLite
+ *  client are captured with no cigsync code loaded.  Applying remote
+ *  changes turns capture off inside the applying transaction.
+ *
+ *  Merge rules (see the design note in store.c for the full argument):
+ *  - every field is last-writer-wins on (HLC, origin node id);
+ *  - a row's life is last-writer-wins among insert / delete / restore, so a
+ *    delete wins over concurrent updates and an update never resurrects a
+ *    row; restoring is an explicit operation (cs_store_restore, or an
+ *    INSERT of the deleted id from any SQLite client);
+ *  - every change names the version it replaced (its base).  A version that
+ *    lost and was never the base of a later change was overwritten by
+ *    someone who had not seen it: it is listed as a conflict.  Editing the
+ *    field again, or deleting the row, settles its conflicts.
+ *  The visible state and the conflicts are a pure function of the set of
+ *  changes, so any order of arrival and any duplicates give the same result.
+ */
+#ifndef CS_STORE_H
+#define CS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "attr.h"
+#include "hlc.h"
+#include "key.h"
+
+#define CS_STORE_SCHEMA_VERSION 1      /* of common/schema.sql */
+#define CS_STORE_ENGINE_VERSION 1      /* of the zz_* tables and triggers */
+#define CS_STORE_BUSY_TIMEOUT_MS 2000  /* wait this long for a lock */
+#define CS_STORE_SELF_OID 1            /* zz_origin id of this node */
+#define CS_STORE_VALUE_MAX (16u << 20) /* largest field value, bytes */
+
+struct cs_store;
+
+/* The kinds of change in the log.  Field changes have a column name; row
+   life changes have the empty column "". */
+enum cs_op {
+    CS_OP_SET = 1, /* a field got a value */
+    CS_OP_ACK = 2, /* the writer saw the version named by base (settles it) */
+    CS_OP_INS = 3, /* the row was created */
+    CS_OP_DEL = 4, /* the row was deleted */
+    CS_OP_RST = 5  /* the deleted row was restored */
+};
+
+/* One field value, as SQLite stores it. */
+struct cs_value {
+    int type;      /* SQLITE_NULL, _INTEGER, _FLOAT, SQLITE_TEXT, _BLOB */
+    int64_t i;     /* SQLITE_INTEGER */
+    double d;      /* SQLITE_FLOAT */
+    const void *p; /* SQLITE_TEXT (not NUL-terminated) or SQLITE_BLOB */
+    size_t len;    /* bytes at p */
+};
+
+/* One change as it travels between replicas.  Pointers are borrowed. */
+struct cs_change {
+    const char *table;             /* synced table name */
+    const char *row_id;            /* the row's id */
+    const char *col;               /* field name, "" for row life ops */
+    enum cs_op op;                 /* what happened */
+    struct cs_value value;         /* CS_OP_SET only; else SQLITE_NULL */
+    struct cs_hlc hlc;             /* when (origin's clock) */
+    struct cs_node_id origin;      /* who */
+    uint64_t origin_seq;           /* origin's number for it, from 1 */
+    bool has_base;                 /* false: the writer saw no version */
+    struct cs_hlc base_hlc;        /* version replaced: its HLC ... */
+    struct cs_node_id base_origin; /* ... and its origin */
+};
+
+/* Counters filled by cs_store_apply. */
+struct cs_apply_stats {
+    uint64_t received;   /* changes handed in */
+    uint64_t applied;    /* new to this replica, now in the log */
+    uint64_t duplicates; /* already known, ignored */
+    uint64_t rows;       /* rows recomputed */
+};
+
+/* What `cigsync status` shows. */
+struct cs_store_status {
+    uint64_t pending;     /* local changes not yet sent */
+    uint64_t log_entries; /* changes in the log, local and remote */
+    uint64_t conflicts;   /* listed conflicts */
+    struct cs_hlc clock;  /* the replica's clock */
+};
+
+/* A synced table and its fields, from zz_table and PRAGMA table_info. */
+struct cs_table {
+    int tid;         /* zz_table id (local to this replica) */
+    char *name;      /* table name */
+    bool restricted; /* never leaves the owning and central offices */
+    size_t ncols;    /* number of fields, including id */
+    char **cols;     /* field names; cols[0] is "id" */
+    char **types;    /* declared types, "" when none */
+    bool *personal;  /* field is personal data */
+};
+
+/* Creates a new replica at path (which must not exist) for node self
+   (hex node id) of office, installs the bookkeeping tables, the programme
+   schema and the capture triggers.  On success *out owns the open store.
+   Returns 0, CS_ERR_EXISTS, CS_ERR_INVALID (bad office code) or CS_ERR_DB. */
+int cs_store_create(const char *path, const struct cs_node_id *self,
+                    const char *office, struct cs_store **out) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4);
+
+/* Like cs_store_create, but runs schema_sql instead of the programme schema
+   (tests use small schemas).  schema_sql must declare its tables in
+   zz_table as common/schema.sql does. */
+int cs_store_create_with_schema(const char *path, const struct cs_node_id *self,
+                                const char *office, const char *schema_sql,
+                                struct cs_store **out) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4, 5);
+
+/* Opens an existing replica.  Returns 0, CS_ERR_NOT_FOUND (no file),
+   CS_ERR_SCHEMA (not a cigsync replica, or of another engine version),
+   CS_ERR_LOCKED or CS_ERR_DB. */
+int cs_store_open(const char *path, struct cs_store **out) CS_MUST_CHECK
+    CS_NONNULL(1, 2);
+
+/* Closes the store and sets *s to NULL; does nothing if *s is NULL. */
+void cs_store_destroy(struct cs_store **s);
+
+/* Returns the SQLite handle for read queries by the CLI.  Writes to synced
+   tables through it are captured like any other client's. */
+sqlite3 *cs_store_db(struct cs_store *s) CS_NONNULL(1);
+
+/* Returns a sentence describing the last failure of a store call (names the
+   table, field or value at fault), or "" if none. */
+const char *cs_store_errmsg(const struct cs_store *s) CS_NONNULL(1);
+
+/* Returns this replica's node id and office. */
+const struct cs_node_id *cs_store_self(const struct cs_store *s) CS_NONNULL(1);
+const char *cs_store_office(const struct cs_store *s) CS_NONNULL(1);
+
+/* Synced tables: by name (NULL if not synced), count, and by index. */
+const struct cs_table *cs_store_table(const struct cs_store *s,
+                                      const char *name) CS_NONNULL(1, 2);
+size_t cs_store_table_count(const struct cs_store *s) CS_NONNULL(1);
+const struct cs_table *cs_store_table_at(const struct cs_store *s, size_t i)
+    CS_NONNULL(1);
+
+/* Returns the index of field name in t->cols, or -1. */
+int cs_table_col(const struct cs_table *t, const char *name) CS_NONNULL(1, 2);
+
+/* One field assignment from the command line.  value NULL means NULL. */
+struct cs_field {
+    const char *name;  /* field name */
+    const char *value; /* text; SQLite's column affinity converts it */
+};
+
+/* Inserts a row into table with the given fields; the id is generated
+   unless a field named "id" is given; office_id defaults to this node's
+   office.  Writes the id to id_out (CS_ID_MAX + 1 bytes).  Returns 0,
+   CS_ERR_NO_TABLE, CS_ERR_NO_FIELD, CS_ERR_BAD_VALUE, CS_ERR_EXISTS (id in
+   use), CS_ERR_LOCKED or CS_ERR_DB; cs_store_errmsg() says which. */
+int cs_store_insert(struct cs_store *s, const char *table,
+                    const struct cs_field *fields, size_t n,
+                    char *id_out) CS_MUST_CHECK CS_NONNULL(1, 2, 5);
+
+/* Sets fields of row id.  Returns 0, CS_ERR_NO_TABLE, CS_ERR_NO_FIELD,
+   CS_ERR_BAD_VALUE, CS_ERR_NOT_FOUND, CS_ERR_DELETED, CS_ERR_INVALID (tries
+   to change id), CS_ERR_LOCKED or CS_ERR_DB. */
+int cs_store_update(struct cs_store *s, const char *table, const char *id,
+                    const struct cs_field *fields, size_t n) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3);
+
+/* Deletes row id (a tombstone that syncs).  Returns 0, CS_ERR_NO_TABLE,
+   CS_ERR_NOT_FOUND, CS_ERR_DELETED (already), CS_ERR_LOCKED or CS_ERR_DB. */
+int cs_store_delete(struct cs_store *s, const char *table,
+                    const char *id) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
+
+/* Restores deleted row id with the latest value of every field, including
+   edits that arrived while it was deleted.  Returns 0, CS_ERR_NO_TABLE,
+   CS_ERR_NOT_FOUND (never existed here), CS_ERR_EXISTS (not deleted),
+   CS_ERR_LOCKED or CS_ERR_DB. */
+int cs_store_restore(struct cs_store *s, const char *table,
+                     const char *id) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
+
+/* Returns true if row id of table was deleted (and not restored). */
+bool cs_store_is_deleted(struct cs_store *s, const struct cs_table *t,
+                         const char *id) CS_NONNULL(1, 2, 3);
+
+/* Applies remote changes in one transaction: per-field last-writer-wins,
+   row life, conflicts, as described above.  Changes of this node's own
+   origin and changes already known are ignored.  Advances the clock to the
+   latest HLC seen.  All or nothing: on error nothing is applied.  Returns 0,
+   CS_ERR_NO_TABLE / CS_ERR_NO_FIELD (change for a table or field this
+   replica does not have), CS_ERR_INVALID (bad op, id or value),
+   CS_ERR_CLOCK_AHEAD (an HLC beyond the allowed bound), CS_ERR_LOCKED or
+   CS_ERR_DB.  stats may be NULL. */
+int cs_store_apply(struct cs_store *s, const struct cs_change *changes,
+                   size_t n, struct cs_apply_stats *stats) CS_MUST_CHECK
+    CS_NONNULL(1);
+
+/* Callback for cs_store_changes / cs_store_history: return 0 to go on, or
+   a negative code to stop (it is returned). */
+typedef int (*cs_change_fn)(void *arg, const struct cs_change *ch);
+
+/* Calls fn for every change in the log after log position after (0 = from
+   the start), in log order; only this node's own changes if local_only.
+   *last gets the position of the last change visited. */
+int cs_store_changes(struct cs_store *s, uint64_t after, bool local_only,
+                     cs_change_fn fn, void *arg, uint64_t *last) CS_MUST_CHECK
+    CS_NONNULL(1, 4, 6);
+
+/* Calls fn for every change of one row, oldest first. */
+int cs_store_history(struct cs_store *s, const char *table, const char *id,
+                     cs_change_fn fn, void *arg) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4);
+
+/* A listed conflict: the version that lost, and what it lost to. */
+struct cs_conflict {
+    const char *table;         /* table name */
+    const char *row_id;        /* row id */
+    const char *col;           /* field name */
+    bool deleted;              /* lost to a delete, not to another value */
+    struct cs_value lost;      /* the losing value */
+    struct cs_hlc lost_hlc;    /* when it was written */
+    struct cs_node_id lost_by; /* by whom */
+    struct cs_value won;       /* the current value (NULL if deleted) */
+    struct cs_hlc won_hlc;     /* when the winner (or delete) was written */
+    struct cs_node_id won_by;  /* by whom */
+};
+
+/* Calls fn for every listed conflict, ordered by table, row, field. */
+int cs_store_conflicts(struct cs_store *s,
+                       int (*fn)(void *arg, const struct cs_conflict *c),
+                       void *arg) CS_MUST_CHECK CS_NONNULL(1, 2);
+
+/* Fills *st.  Returns 0 or CS_ERR_DB. */
+int cs_store_status(struct cs_store *s,
+                    struct cs_store_status *st) CS_MUST_CHECK CS_NONNULL(1, 2);
+
+/* Reads zz_meta key into a malloc'd string (*value NULL if absent). */
+int cs_store_meta_get(struct cs_store *s, const char *key,
+                      char **value) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
+
+/* Writes zz_meta key (value NULL removes it). */
+int cs_store_meta_set(struct cs_store *s, const char *key,
+                      const char *value) CS_MUST_CHECK CS_NONNULL(1, 2);
+
+/* Records a display name for a node id (shown by history and conflicts). */
+int cs_store_origin_name(struct cs_store *s, const struct cs_node_id *node,
+                         const char *name) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
+
+/* Looks up the display name of a node id; NULL if none. Returned string is
+   valid until the next store call. */
+const char *cs_store_origin_label(struct cs_store *s,
+                                  const struct cs_node_id *node)
+    CS_NONNULL(1, 2);
+
+/* Sets the bound on how far ahead of the wall clock a remote HLC may be
+   (default CS_HLC_MAX_AHEAD_MS_DEFAULT). */
+void cs_store_set_max_ahead(struct cs_store *s, uint64_t ms) CS_NONNULL(1);
+
+/* Test hook: makes the triggers and the store use ms as the wall clock
+   (0 returns to the real clock).  Stored in the replica. */
+int cs_store_set_clock_override(struct cs_store *s, uint64_t ms) CS_MUST_CHECK
+    CS_NONNULL(1);
+
+/* Recomputes every row's visible state and conflicts from the log and
+   compares them with what the replica holds.  Returns 0 when they agree,
+   CS_ERR_FORMAT when they differ (cs_store_errmsg names the first
+   difference), or CS_ERR_DB. */
+int cs_store_check(struct cs_store *s) CS_MUST_CHECK CS_NONNULL(1);
+
+#endif
