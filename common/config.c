@@ -444,6 +444,8 @@ s_write_all(int fd, const char *p, size_t n)
         ssize_t w = write(fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w == 0)
+            errno = EIO; /* no progress: report it as an I/O error */
         if (w <= 0)
             return CS_ERR_IO;
         done += (size_t)w;
@@ -495,7 +497,7 @@ cs_config_save(const struct cs_config *c, const char *path,
         tmp = NULL; /* nothing to remove */
         goto out;
     }
-    if ((r = s_write_all(fd, text, len)) != 0 || fsync(fd) != 0) {
+    if (s_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
         r = CS_ERR_IO;
         cs_log_err(r, "%s: %s", tmp, strerror(errno));
         goto out;

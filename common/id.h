@@ -24,8 +24,7 @@
 
 #define CS_ID_TEXT_LEN 36     /* characters of a UUIDv7 in text form */
 #define CS_ID_MAX 64          /* longest row id accepted, in bytes */
-#define CS_ID_RANDOM_BYTES 10 /* random input of cs_id_new_at(); 74 bits used  \
-                               */
+#define CS_ID_RANDOM_BYTES 10 /* cs_id_new_at() input; 74 bits used */
 
 /* Writes a fresh UUIDv7 for the current wall clock into out (36 characters
    and a NUL).  Aborts, as cs_xmalloc() does on exhaustion, if libsodium

@@ -158,7 +158,8 @@ s_key_new(const uint8_t *seed, struct cs_key **out)
     k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES);
     if (k->sk == NULL) {
         r = CS_ERR_NOMEM;
-        cs_log_err(r, "sodium_malloc(%d)", crypto_sign_SECRETKEYBYTES);
+        cs_log_err(r, "sodium_malloc(%u)",
+                   (unsigned)crypto_sign_SECRETKEYBYTES);
         goto out;
     }
     if (seed != NULL)
@@ -257,9 +258,8 @@ cs_key_encode(const struct cs_key *k, uint8_t out[CS_KEY_FILE_LEN])
     /* libsodium's secret key is seed || public key. */
     crypto_sign_ed25519_sk_to_seed(out + off, k->sk);
     off += CS_KEY_SEED_BYTES;
+    assert(off + sizeof k->pk.b == CS_KEY_FILE_LEN);
     memcpy(out + off, k->pk.b, sizeof k->pk.b);
-    off += sizeof k->pk.b;
-    assert(off == CS_KEY_FILE_LEN);
     return 0;
 }
 
@@ -275,8 +275,8 @@ cs_key_decode(const uint8_t *p, size_t len, struct cs_key **out)
     *out = NULL;
     if (len != CS_KEY_FILE_LEN) {
         r = CS_ERR_KEY;
-        cs_log_err(r, "key file is %zu bytes, expected %d", len,
-                   CS_KEY_FILE_LEN);
+        cs_log_err(r, "key file is %zu bytes, expected %u", len,
+                   (unsigned)CS_KEY_FILE_LEN);
         goto out;
     }
     cs_reader_init(&rd, p, len);
@@ -323,6 +323,8 @@ s_write_all(int fd, const uint8_t *p, size_t n)
         ssize_t w = write(fd, p + done, n - done);
         if (w < 0 && errno == EINTR)
             continue;
+        if (w == 0)
+            errno = EIO; /* no progress: report it as an I/O error */
         if (w <= 0)
             return CS_ERR_IO;
         done += (size_t)w;
@@ -374,7 +376,7 @@ cs_key_save(const struct cs_key *k, const char *path)
         goto out;
     }
     created = true;
-    if ((r = s_write_all(fd, buf, sizeof buf)) != 0 || fsync(fd) != 0) {
+    if (s_write_all(fd, buf, sizeof buf) != 0 || fsync(fd) != 0) {
         r = CS_ERR_IO;
         cs_log_err(r, "%s: %s", path, strerror(errno));
         goto out;

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <msgpack.h>
 #include <sodium.h>
 #include <sqlite3.h>
 

@@ -1442,7 +1442,7 @@ cs_store_apply(struct cs_store *s, const struct cs_change *changes, size_t n,
 {
     struct cs_apply_stats tmp;
     struct s_touch *touched = NULL;
-    size_t ntouched = 0;
+    size_t ntouched = 0, cap = 0;
     struct cs_hlc clock;
     uint64_t wall;
     sqlite3_stmt *st = NULL;
@@ -1491,12 +1491,16 @@ cs_store_apply(struct cs_store *s, const struct cs_change *changes, size_t n,
             continue;
         }
         stats->applied++;
-        touched = cs_xrealloc(touched, (ntouched + 1) * sizeof *touched);
+        if (ntouched == cap) {
+            cap = cap ? cap * 2 : 64;
+            touched = cs_xrealloc(touched, cap * sizeof *touched);
+        }
         touched[ntouched].ti = ti;
         touched[ntouched].row_id = cs_xstrdup(ch->row_id);
         ntouched++;
     }
-    qsort(touched, ntouched, sizeof *touched, s_touch_cmp);
+    if (ntouched > 1)
+        qsort(touched, ntouched, sizeof *touched, s_touch_cmp);
     for (size_t i = 0; i < ntouched; i++) {
         if (i > 0 && s_touch_cmp(&touched[i - 1], &touched[i]) == 0)
             continue;
@@ -2105,6 +2109,30 @@ s_value_eq(sqlite3_value *a, sqlite3_value *b)
     }
 }
 
+/* Renders a value for a message: type and a short prefix of it. Reads a
+   copy so that the caller's value keeps its type. */
+static const char *
+s_value_text(sqlite3_value *v, char *buf, size_t len)
+{
+    static const char *const names[] = {"?",    "integer", "real",
+                                        "text", "blob",    "null"};
+    sqlite3_value *copy;
+    int type;
+
+    if (v == NULL) {
+        snprintf(buf, len, "null");
+        return buf;
+    }
+    type = sqlite3_value_type(v);
+    copy = sqlite3_value_dup(v);
+    snprintf(buf, len, "%s '%.40s'", names[type >= 1 && type <= 5 ? type : 0],
+             copy && sqlite3_value_text(copy)
+                 ? (const char *)sqlite3_value_text(copy)
+                 : "");
+    sqlite3_value_free(copy);
+    return buf;
+}
+
 /* Compares one row's stored state with its derivation. */
 static int
 s_row_check(struct cs_store *s, size_t ti, const char *row_id)
@@ -2115,6 +2143,7 @@ s_row_check(struct cs_store *s, size_t ti, const char *row_id)
     struct s_derived d;
     sqlite3_stmt *st = NULL;
     uint64_t count = 0, want = 0;
+    char have_text[64], want_text[64];
     size_t n = 0;
     char *sql;
     int r, rc;
@@ -2143,21 +2172,13 @@ s_row_check(struct cs_store *s, size_t ti, const char *row_id)
                             : s_value_eq(have, e[d.winner[c]].value);
             if (!same) {
                 r = CS_ERR_FORMAT;
-                s_set_errmsg(
-                    s,
-                    "%s %s field %s is %d \"%s\", the log says "
-                    "%d \"%s\"",
-                    t->name, row_id, t->cols[c], sqlite3_value_type(have),
-                    sqlite3_value_text(have)
-                        ? (const char *)sqlite3_value_text(have)
-                        : "NULL",
-                    d.winner[c] != SIZE_MAX
-                        ? sqlite3_value_type(e[d.winner[c]].value)
-                        : -1,
-                    d.winner[c] != SIZE_MAX &&
-                            sqlite3_value_text(e[d.winner[c]].value)
-                        ? (const char *)sqlite3_value_text(e[d.winner[c]].value)
-                        : "NULL");
+                s_set_errmsg(s, "%s %s field %s holds %s, the log says %s",
+                             t->name, row_id, t->cols[c],
+                             s_value_text(have, have_text, sizeof have_text),
+                             s_value_text(d.winner[c] == SIZE_MAX
+                                              ? NULL
+                                              : e[d.winner[c]].value,
+                                          want_text, sizeof want_text));
             }
         }
     } else if (rc != SQLITE_DONE) {

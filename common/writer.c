@@ -18,10 +18,6 @@
  */
 #include "prelude.h"
 
-/* STYLE.md 2 wants this in prelude.h; it lives here until prelude.h
-   takes it, as writer.c is the only user of msgpack-c in common/. */
-#include <msgpack.h>
-
 #include "err.h"
 #include "mem.h"
 #include "writer.h"

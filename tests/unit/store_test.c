@@ -397,7 +397,30 @@ test_open_errors(void)
     CS_CHECK_INT(system(path), 0);
 }
 
+static void
+test_check_finds_uncaptured_edit(void)
+{
+    struct cs_store *a = fresh(1, "ISF");
+    CS_REQUIRE(a != NULL);
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_CHECK_INT(cs_store_check(a), 0);
+    /* An edit that bypassed capture is a difference the check names. */
+    CS_CHECK_INT(sql(a, "UPDATE zz_state SET capture = 0; UPDATE item SET "
+                        "a = 'evil'; UPDATE zz_state SET capture = 1"),
+                 0);
+    CS_CHECK_INT(cs_store_check(a), CS_ERR_FORMAT);
+    CS_CHECK(strstr(cs_store_errmsg(a), "item r1 field a") != NULL);
+    CS_CHECK_INT(sql(a, "UPDATE zz_state SET capture = 0; INSERT INTO item(id)"
+                        " VALUES ('stray'); UPDATE item SET a = 'x';"
+                        " UPDATE zz_state SET capture = 1"),
+                 0);
+    CS_CHECK_INT(cs_store_check(a), CS_ERR_FORMAT);
+    CS_CHECK(strstr(cs_store_errmsg(a), "no change in the log") != NULL);
+    cs_store_destroy(&a);
+}
+
 static const struct cs_test_case cases[] = {
+    {"check_finds_uncaptured_edit", test_check_finds_uncaptured_edit},
     {"capture_insert", test_capture_insert},
     {"capture_update_changed_only", test_capture_update_changed_only},
     {"hlc_monotonic_clock_back", test_hlc_monotonic_clock_back},

@@ -20,7 +20,7 @@ struct cs_test_case {
     void (*fn)(void); /* the test body */
 };
 
-static int cs_test_failures;       /* failed checks so far */
+static int cs_test_failures;        /* failed checks so far */
 static const char *cs_test_current; /* name of the running case */
 
 #define CS_CHECK(cond)                                                         \
@@ -77,7 +77,8 @@ cs_test_run(const struct cs_test_case *cases, int argc, char **argv)
         int before = cs_test_failures;
         cs_test_current = c->name;
         c->fn();
-        printf("%s %s\n", cs_test_failures == before ? "ok  " : "FAIL", c->name);
+        printf("%s %s\n", cs_test_failures == before ? "ok  " : "FAIL",
+               c->name);
         ran++;
     }
     if (ran == 0) {
@@ -88,9 +89,6 @@ cs_test_run(const struct cs_test_case *cases, int argc, char **argv)
 }
 
 #define CS_TEST_MAIN(cases)                                                    \
-    int main(int argc, char **argv)                                            \
-    {                                                                          \
-        return cs_test_run((cases), argc, argv);                               \
-    }
+    int main(int argc, char **argv) { return cs_test_run((cases), argc, argv); }
 
 #endif
