@@ -16,7 +16,9 @@ s_init_level(void)
     s_level = CS_LOG_WARN;
     if (env == NULL)
         return;
-    if (strcmp(env, "error") == 0)
+    if (strcmp(env, "none") == 0)
+        s_level = -2;
+    else if (strcmp(env, "error") == 0)
         s_level = CS_LOG_ERROR;
     else if (strcmp(env, "info") == 0)
         s_level = CS_LOG_INFO;
@@ -39,7 +41,7 @@ cs_log_set_program(const char *name)
 bool
 cs_log_enabled(enum cs_log_level level)
 {
-    if (s_level < 0)
+    if (s_level == -1)
         s_init_level();
     return (int)level <= s_level;
 }

@@ -18,7 +18,8 @@ enum cs_log_level {
 };
 
 /* Sets the most verbose level that is printed (default CS_LOG_WARN, or the
-   value of the CIGSYNC_LOG environment variable: error|warn|info|debug). */
+   value of the CIGSYNC_LOG environment variable: none|error|warn|info|debug;
+   fuzz runs use none). */
 void cs_log_set_level(enum cs_log_level level);
 
 /* Sets the program name printed before each line (default "cigsync");
