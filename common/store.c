@@ -767,9 +767,15 @@ cs_store_create_with_schema(const char *path, const struct cs_node_id *self,
         CS_STORE_SCHEMA_VERSION);
     if ((r = s_exec(s, meta)) != 0)
         goto out;
-    if ((r = s_exec(s, schema_sql)) != 0) {
+    if (s_exec(s, schema_sql) != 0) {
         s_set_errmsg(s, "schema: %s", sqlite3_errmsg(s->db));
         r = CS_ERR_SCHEMA;
+        goto out;
+    }
+    if (strcmp(path, ":memory:") != 0 && chmod(path, 0600) != 0) {
+        /* The replica holds personal data: owner only. */
+        r = CS_ERR_IO;
+        s_set_errmsg(s, "%s: %s", path, strerror(errno));
         goto out;
     }
     if ((r = s_tables_load(s)) != 0 || (r = s_triggers_install(s)) != 0 ||
@@ -1563,6 +1569,40 @@ s_fields_check(struct cs_store *s, const char *table,
     return 0;
 }
 
+/* Says what a schema CHECK rule (in the shapes schema.sql uses) allows. */
+static void
+s_rule_text(const char *rule, char *out, size_t len)
+{
+    const char *in = strstr(rule, " IN (");
+    if (in != NULL) {
+        const char *end = strrchr(in, ')');
+        size_t n = end ? (size_t)(end - (in + 5)) : strlen(in + 5);
+        char list[S_ERRMSG_MAX / 2];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k + 1 < sizeof list; i++)
+            if (in[5 + i] != '\'')
+                list[k++] = in[5 + i];
+        list[k] = '\0';
+        snprintf(out, len, "allowed: %.200s", list);
+        return;
+    }
+    if (strstr(rule, "date(") != NULL) {
+        snprintf(out, len, "expected a real date written YYYY-MM-DD");
+        return;
+    }
+    if (strstr(rule, "'integer'") != NULL) {
+        const char *between = strstr(rule, "BETWEEN ");
+        const char *and = between ? strstr(between, " AND ") : NULL;
+        if (and != NULL)
+            snprintf(out, len, "expected a whole number from %lld to %lld",
+                     strtoll(between + 8, NULL, 10), strtoll(and+5, NULL, 10));
+        else
+            snprintf(out, len, "expected a whole number");
+        return;
+    }
+    snprintf(out, len, "the rule is: %s", rule);
+}
+
 /* Turns a failed write into a message naming the field and value. */
 static int
 s_write_err(struct cs_store *s, const struct cs_table *t, int rc,
@@ -1597,9 +1637,10 @@ s_write_err(struct cs_store *s, const struct cs_table *t, int rc,
     col[len] = '\0';
     for (size_t i = 0; i < n; i++) {
         if (strcmp(fields[i].name, col) == 0) {
-            s_set_errmsg(s, "bad value for %s.%s: \"%s\" (the rule is: %s)",
-                         t->name, col, fields[i].value ? fields[i].value : "",
-                         rule);
+            char want[S_ERRMSG_MAX / 2];
+            s_rule_text(rule, want, sizeof want);
+            s_set_errmsg(s, "bad value for %s.%s: \"%s\" (%s)", t->name, col,
+                         fields[i].value ? fields[i].value : "", want);
             return CS_ERR_BAD_VALUE;
         }
     }
@@ -2151,6 +2192,8 @@ s_row_check(struct cs_store *s, size_t ti, const char *row_id)
     if ((r = s_table_stmts(s, ti)) != 0 ||
         (r = s_row_load(s, t->tid, row_id, &e, &n)) != 0)
         return r;
+    if (e == NULL)
+        return 0; /* no change of this row: nothing to derive */
     s_derive(s, t, e, n, &d);
 
     /* The visible row. */

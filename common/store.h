@@ -220,7 +220,8 @@ typedef int (*cs_change_fn)(void *arg, const struct cs_change *ch);
 
 /* Calls fn for every change in the log after log position after (0 = from
    the start), in log order; only this node's own changes if local_only.
-   *last gets the position of the last change visited. */
+   *last is set to the position of each change before fn sees it, so a
+   caller may stop early (fn returns non-zero) and go on later from *last. */
 int cs_store_changes(struct cs_store *s, uint64_t after, bool local_only,
                      cs_change_fn fn, void *arg, uint64_t *last) CS_MUST_CHECK
     CS_NONNULL(1, 4, 6);
