@@ -1,0 +1,64 @@
+/*  client/cmd.c - argument helpers shared by the commands; see cmd.h.  */
+#include "prelude.h"
+
+#include "cmd.h"
+#include "nodedir.h"
+#include "out.h"
+
+bool
+cs_cmd_is_option(const char *arg)
+{
+    return arg[0] == '-' && arg[1] != '\0';
+}
+
+int
+cs_cmd_option(int argc, char **argv, int *i, const char *name, char **value)
+{
+    char *arg = argv[*i];
+    size_t n = strlen(name);
+
+    *value = NULL;
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (arg[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc) {
+        cs_out_error("%s needs a value (see --help)", name);
+        return CS_ERR_USAGE;
+    }
+    *i += 1;
+    *value = argv[*i];
+    return 1;
+}
+
+int
+cs_cmd_unknown_option(const char *cmd, const char *arg)
+{
+    char *q = cs_out_quote(arg);
+
+    cs_out_error("%s: unknown option %s (see cigsync %s --help)", cmd, q, cmd);
+    free(q);
+    return CS_ERR_USAGE;
+}
+
+int
+cs_cmd_bad_args(const char *cmd, const char *what)
+{
+    cs_out_error("%s: %s (see cigsync %s --help)", cmd, what, cmd);
+    return CS_ERR_USAGE;
+}
+
+int
+cs_cmd_open(const struct cs_cmd_ctx *ctx, struct cs_nodedir **out)
+{
+    *out = NULL;
+    if (ctx->dir == NULL) {
+        cs_out_error("no node directory: use -C DIR or set CIGSYNC_DIR");
+        return CS_ERR_USAGE;
+    }
+    return cs_nodedir_open(ctx->dir, out);
+}

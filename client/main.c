@@ -1,0 +1,268 @@
+/*  client/main.c - `cigsync`, the office program: global options and
+ *  command dispatch.
+ *
+ *      cigsync [-C DIR] [--json] COMMAND [ARGS]
+ *
+ *  This file knows the list of commands, their usage text and the exit
+ *  codes; the commands themselves live in cmd_*.c (cmd.h).  Exit status:
+ *  0 success, 1 failure, 2 bad command line.  Every failure prints one
+ *  line on stderr starting "cigsync: " (out.h).
+ */
+#include "prelude.h"
+
+#include "cmd.h"
+#include "out.h"
+
+#define S_EXIT_OK 0      /* success */
+#define S_EXIT_FAILURE 1 /* the command failed */
+#define S_EXIT_USAGE 2   /* bad command line */
+#define S_NAME_WIDTH 10  /* command names are padded to this in the list */
+
+/* One command. */
+struct s_command {
+    const char *name; /* as typed */
+    int (*run)(const struct cs_cmd_ctx *ctx, int argc, char **argv);
+    const char *args;    /* synopsis after the name */
+    const char *summary; /* one line for the command list */
+    const char *help;    /* details for `cigsync NAME --help` */
+    bool json;           /* takes --json */
+};
+
+static const struct s_command s_commands[] = {
+    {"init", cs_cmd_init, "DIR --name NAME --office CODE",
+     "create a node directory",
+     "Creates DIR (which must not exist, or be empty) with mode 0700 and in\n"
+     "it a new secret key (node.key, mode 0600), an empty replica\n"
+     "(replica.db) and the config.  NAME is the node's display name (1-64\n"
+     "bytes, no control characters); CODE its office code (2-8 of A-Z 0-9).\n"
+     "Prints the node's identity (cs1:...) on stdout: the server's\n"
+     "administrator enrols it.  Other details go to stderr.\n",
+     false},
+    {"add", cs_cmd_add, "TABLE FIELD=VALUE ...", "add a record",
+     "Adds a record to TABLE and prints its new id.  VALUE is everything\n"
+     "after the first '='; an empty VALUE means NULL.  office_id defaults\n"
+     "to this node's office; give id=... to choose the id yourself.\n",
+     false},
+    {"set", cs_cmd_set, "TABLE ID FIELD=VALUE ...", "change fields of a record",
+     "Sets the given fields of record ID.  An empty VALUE means NULL.\n"
+     "Setting a field again settles its conflicts (see conflicts).\n",
+     false},
+    {"rm", cs_cmd_rm, "TABLE ID", "delete a record",
+     "Deletes record ID.  The delete syncs to other offices and wins over\n"
+     "their concurrent edits; `cigsync restore` brings the record back.\n",
+     false},
+    {"restore", cs_cmd_restore, "TABLE ID", "restore a deleted record",
+     "Restores deleted record ID with the latest value of every field,\n"
+     "including edits that arrived while it was deleted.\n",
+     false},
+    {"list", cs_cmd_list, "TABLE [--where FIELD=VALUE]... [--json]",
+     "list records",
+     "Lists the records of TABLE in id order, all fields.  --where keeps\n"
+     "records whose FIELD equals VALUE (empty VALUE: FIELD is NULL); several\n"
+     "--where must all hold.  As text, cells longer than 40 columns are cut\n"
+     "with \"...\"; with --json, prints an array of objects with every field\n"
+     "in full: integers and reals as numbers, NULL as null, text as strings,\n"
+     "blobs as strings of standard base64 (RFC 4648, with padding).\n",
+     true},
+    {"show", cs_cmd_show, "TABLE ID [--json]", "show a record and its history",
+     "Shows every field of record ID, then its history: when, by whom and\n"
+     "what (inserted, set FIELD = VALUE, deleted, restored, acknowledged\n"
+     "conflict).  A deleted record shows \"(deleted)\" and its history.\n"
+     "--json prints an object: table, id, state (live, deleted or\n"
+     "incomplete), fields (null unless live) and history.\n",
+     true},
+    {"status", cs_cmd_status, "[--json]", "show this node's state",
+     "Shows the node's name, id, office, identity and paths, the local\n"
+     "changes not yet sent, the size of the change log, the number of\n"
+     "conflicts, the replica's clock and the time of the last sync.\n",
+     true},
+    {"conflicts", cs_cmd_conflicts, "[--json]",
+     "list concurrent edits that lost",
+     "Lists every conflict: a value written without its writer having seen\n"
+     "the value that now wins (or the delete that removed the row).  Both\n"
+     "are shown with who wrote them and when.  Set the field again to\n"
+     "settle a conflict, or restore the row.\n",
+     true},
+    {"merge", cs_cmd_merge, "OTHERDIR", "take in another node's changes",
+     "Applies every change held by the replica in node directory OTHERDIR\n"
+     "to this one, as a sync would, and prints how many were new.  For\n"
+     "demonstrations and tests; it is not a sync and does not change the\n"
+     "last sync time.\n",
+     false},
+};
+
+#define S_NCOMMANDS (sizeof s_commands / sizeof *s_commands)
+
+static void
+s_print_list(FILE *f)
+{
+    fprintf(f, "usage: cigsync [-C DIR] [--json] COMMAND [ARGS]\n\n"
+               "Keeps this office's replica of the programme's records.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        fprintf(f, "  %-*s %s\n", S_NAME_WIDTH, s_commands[i].name,
+                s_commands[i].summary);
+    fprintf(f, "  %-*s %s\n", S_NAME_WIDTH, "help",
+            "show this list, or a command's usage");
+    fprintf(f, "\noptions:\n"
+               "  -C DIR       the node directory (default: $CIGSYNC_DIR)\n"
+               "  --json       machine-readable output (list, show, status,\n"
+               "               conflicts)\n"
+               "  --version    print the version\n"
+               "  -h, --help   print this list\n"
+               "\nExit status: 0 success, 1 failure, 2 bad command line.\n"
+               "Run `cigsync COMMAND --help` for a command's usage.\n");
+}
+
+static void
+s_print_usage(const struct s_command *c)
+{
+    printf("usage: cigsync [-C DIR] %s %s\n\n%s.\n\n%s", c->name, c->args,
+           c->summary, c->help);
+}
+
+static const struct s_command *
+s_find(const char *name)
+{
+    for (size_t i = 0; i < S_NCOMMANDS; i++)
+        if (strcmp(s_commands[i].name, name) == 0)
+            return &s_commands[i];
+    return NULL;
+}
+
+static int
+s_unknown_command(const char *name)
+{
+    char *q = cs_out_quote(name);
+
+    cs_out_error("unknown command %s (see cigsync help)", q);
+    free(q);
+    return S_EXIT_USAGE;
+}
+
+static int
+s_help(int argc, char **argv)
+{
+    const struct s_command *c;
+
+    if (argc == 0) {
+        s_print_list(stdout);
+        return S_EXIT_OK;
+    }
+    if (argc > 1) {
+        cs_out_error("help: expected at most one COMMAND");
+        return S_EXIT_USAGE;
+    }
+    if ((c = s_find(argv[0])) == NULL)
+        return s_unknown_command(argv[0]);
+    s_print_usage(c);
+    return S_EXIT_OK;
+}
+
+/* Runs command c with its arguments, after taking out --help and --json. */
+static int
+s_run(const struct s_command *c, struct cs_cmd_ctx *ctx, int argc, char **argv)
+{
+    char **args = cs_xcalloc((size_t)argc + 1, sizeof *args);
+    int nargs = 0, r;
+
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            free(args);
+            s_print_usage(c);
+            return S_EXIT_OK;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") != 0) {
+            args[nargs++] = argv[i];
+            continue;
+        }
+        if (!c->json) {
+            free(args);
+            cs_cmd_unknown_option(c->name, argv[i]);
+            return S_EXIT_USAGE;
+        }
+        ctx->json = true;
+    }
+    r = c->run(ctx, nargs, args);
+    free(args);
+    if (r == 0)
+        return S_EXIT_OK;
+    return r == CS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAILURE;
+}
+
+static int
+s_main(int argc, char **argv)
+{
+    struct cs_cmd_ctx ctx = {NULL, false};
+    const struct s_command *c;
+    const char *env;
+    char *q;
+    int i = 1;
+
+    for (; i < argc && cs_cmd_is_option(argv[i]); i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "-C") == 0 && i + 1 < argc) {
+            ctx.dir = argv[++i];
+            continue;
+        }
+        if (strcmp(arg, "-C") == 0) {
+            cs_out_error("-C needs a directory (see cigsync --help)");
+            return S_EXIT_USAGE;
+        }
+        if (strncmp(arg, "-C", 2) == 0) {
+            ctx.dir = arg + 2;
+            continue;
+        }
+        if (strcmp(arg, "--json") == 0) {
+            ctx.json = true;
+            continue;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("cigsync %s\n", CS_VERSION);
+            return S_EXIT_OK;
+        }
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            s_print_list(stdout);
+            return S_EXIT_OK;
+        }
+        q = cs_out_quote(arg);
+        cs_out_error("unknown option %s (see cigsync --help)", q);
+        free(q);
+        return S_EXIT_USAGE;
+    }
+    if (i == argc) {
+        s_print_list(stdout);
+        return S_EXIT_OK;
+    }
+    if (strcmp(argv[i], "help") == 0)
+        return s_help(argc - i - 1, argv + i + 1);
+    if ((c = s_find(argv[i])) == NULL)
+        return s_unknown_command(argv[i]);
+    if (ctx.json && !c->json) {
+        cs_cmd_unknown_option(c->name, "--json");
+        return S_EXIT_USAGE;
+    }
+    if (ctx.dir == NULL && (env = getenv("CIGSYNC_DIR")) != NULL &&
+        env[0] != '\0')
+        ctx.dir = env;
+    if (ctx.dir != NULL && ctx.dir[0] == '\0') {
+        cs_out_error("-C needs a directory (see cigsync --help)");
+        return S_EXIT_USAGE;
+    }
+    return s_run(c, &ctx, argc - i - 1, argv + i + 1);
+}
+
+int
+main(int argc, char **argv)
+{
+    int code = s_main(argc, argv);
+
+    /* A full disk or a closed pipe must not pass for success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cs_out_error("cannot write the output: %s", strerror(errno));
+        return S_EXIT_FAILURE;
+    }
+    return code;
+}
