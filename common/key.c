@@ -457,3 +457,27 @@ out:
         close(fd);
     return r;
 }
+
+int
+cs_key_shared(const struct cs_key *k, const struct cs_pubkey *peer,
+              uint8_t out[CS_KEY_SHARED_BYTES])
+{
+    unsigned char my_x[crypto_scalarmult_curve25519_BYTES];
+    unsigned char peer_x[crypto_scalarmult_curve25519_BYTES];
+    int r = 0;
+
+    sodium_memzero(out, CS_KEY_SHARED_BYTES);
+    if (crypto_sign_ed25519_pk_to_curve25519(peer_x, peer->b) != 0) {
+        r = CS_ERR_KEY;
+        goto out;
+    }
+    if (crypto_sign_ed25519_sk_to_curve25519(my_x, k->sk) != 0 ||
+        crypto_box_curve25519xchacha20poly1305_beforenm(out, peer_x, my_x) !=
+            0) {
+        sodium_memzero(out, CS_KEY_SHARED_BYTES);
+        r = CS_ERR_KEY;
+    }
+out:
+    sodium_memzero(my_x, sizeof my_x);
+    return r;
+}

@@ -123,6 +123,20 @@ void cs_key_destroy(struct cs_key **k) CS_NONNULL(1);
 /* Returns the public half of k, valid as long as k. */
 const struct cs_pubkey *cs_key_public(const struct cs_key *k) CS_NONNULL(1);
 
+#define CS_KEY_SHARED_BYTES 32 /* a shared secret from cs_key_shared() */
+
+/* Computes the secret that k and the holder of peer share: X25519 between
+   the two keys mapped to Curve25519 (libsodium's
+   crypto_sign_ed25519_{pk,sk}_to_curve25519, RFC 7748), hashed as
+   crypto_box_curve25519xchacha20poly1305_beforenm() does.  Either side
+   gets the same 32 bytes; envelopes (proto/envelope.h) key their AEAD with
+   it.  The caller wipes out after use (sodium_memzero).
+   Returns 0, or CS_ERR_KEY if peer is not a usable public key. */
+CS_MUST_CHECK int cs_key_shared(const struct cs_key *k,
+                                const struct cs_pubkey *peer,
+                                uint8_t out[CS_KEY_SHARED_BYTES])
+    CS_NONNULL(1, 2, 3);
+
 /* Computes in *id the node id of k's public key. */
 void cs_key_node_id(const struct cs_key *k, struct cs_node_id *id)
     CS_NONNULL(1, 2);

@@ -54,6 +54,12 @@
 
 extern const char cs_schema_sql[];
 
+_Static_assert(CS_VALUE_INTEGER == SQLITE_INTEGER &&
+                   CS_VALUE_FLOAT == SQLITE_FLOAT &&
+                   CS_VALUE_TEXT == SQLITE_TEXT &&
+                   CS_VALUE_BLOB == SQLITE_BLOB && CS_VALUE_NULL == SQLITE_NULL,
+               "change.h value types must use SQLite's numbers");
+
 #define S_NAME_MAX 64  /* longest table or field name */
 #define S_OFFICE_MIN 2 /* office codes are 2..8 of [A-Z0-9] */
 #define S_OFFICE_MAX 8

@@ -45,6 +45,7 @@
 #include <sqlite3.h>
 
 #include "attr.h"
+#include "change.h"
 #include "hlc.h"
 #include "key.h"
 
@@ -55,40 +56,6 @@
 #define CS_STORE_VALUE_MAX (16u << 20) /* largest field value, bytes */
 
 struct cs_store;
-
-/* The kinds of change in the log.  Field changes have a column name; row
-   life changes have the empty column "". */
-enum cs_op {
-    CS_OP_SET = 1, /* a field got a value */
-    CS_OP_ACK = 2, /* the writer saw the version named by base (settles it) */
-    CS_OP_INS = 3, /* the row was created */
-    CS_OP_DEL = 4, /* the row was deleted */
-    CS_OP_RST = 5  /* the deleted row was restored */
-};
-
-/* One field value, as SQLite stores it. */
-struct cs_value {
-    int type;      /* SQLITE_NULL, _INTEGER, _FLOAT, SQLITE_TEXT, _BLOB */
-    int64_t i;     /* SQLITE_INTEGER */
-    double d;      /* SQLITE_FLOAT */
-    const void *p; /* SQLITE_TEXT (not NUL-terminated) or SQLITE_BLOB */
-    size_t len;    /* bytes at p */
-};
-
-/* One change as it travels between replicas.  Pointers are borrowed. */
-struct cs_change {
-    const char *table;             /* synced table name */
-    const char *row_id;            /* the row's id */
-    const char *col;               /* field name, "" for row life ops */
-    enum cs_op op;                 /* what happened */
-    struct cs_value value;         /* CS_OP_SET only; else SQLITE_NULL */
-    struct cs_hlc hlc;             /* when (origin's clock) */
-    struct cs_node_id origin;      /* who */
-    uint64_t origin_seq;           /* origin's number for it, from 1 */
-    bool has_base;                 /* false: the writer saw no version */
-    struct cs_hlc base_hlc;        /* version replaced: its HLC ... */
-    struct cs_node_id base_origin; /* ... and its origin */
-};
 
 /* Counters filled by cs_store_apply. */
 struct cs_apply_stats {
