@@ -58,10 +58,12 @@ static const char *cs_test_current; /* name of the running case */
    later checks depend on. */
 #define CS_REQUIRE(cond)                                                       \
     do {                                                                       \
-        int cs_before_ = cs_test_failures;                                     \
-        CS_CHECK(cond);                                                        \
-        if (cs_test_failures != cs_before_)                                    \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "%s:%d: [%s] required check failed: %s\n",         \
+                    __FILE__, __LINE__, cs_test_current, #cond);               \
+            cs_test_failures++;                                                \
             return;                                                            \
+        }                                                                      \
     } while (0)
 
 static int
