@@ -129,7 +129,16 @@ static const char s_engine_sql[] =
     "  kind INTEGER NOT NULL, -- 1 lost to a value, 2 lost to a delete\n"
     "  lost_value, -- the value that lost\n"
     "  PRIMARY KEY (tid, row_id, col, lost_hlc, lost_oid)\n"
-    ") WITHOUT ROWID;\n";
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE zz_batch(\n"
+    "  seq INTEGER PRIMARY KEY, -- this node's batches: 1, 2, 3, ...\n"
+    "  hash BLOB NOT NULL, -- BLAKE2b-256 of the signed body\n"
+    "  prev BLOB NOT NULL, -- hash of batch seq - 1 (zeros for 1)\n"
+    "  first_lid INTEGER NOT NULL, last_lid INTEGER NOT NULL, -- changes\n"
+    "  count INTEGER NOT NULL, -- how many changes it carries\n"
+    "  bytes BLOB NOT NULL, -- the signed batch, as sent\n"
+    "  created INTEGER NOT NULL -- wall clock, ms\n"
+    ");\n";
 
 /* One change of a row, read back from zz_log for s_derive(). */
 struct s_entry {
@@ -1950,7 +1959,7 @@ s_value_from_column(sqlite3_stmt *st, int i, struct cs_value *v)
    oid, oseq, base_hlc, base_oid and calls fn for each row. */
 static int
 s_changes_run(struct cs_store *s, sqlite3_stmt *st, cs_change_fn fn, void *arg,
-              uint64_t *last)
+              uint64_t *last, uint64_t *first, size_t *count)
 {
     int rc, r = 0;
 
@@ -1982,6 +1991,10 @@ s_changes_run(struct cs_store *s, sqlite3_stmt *st, cs_change_fn fn, void *arg,
         }
         if (last != NULL)
             *last = (uint64_t)sqlite3_column_int64(st, 0);
+        if (first != NULL && *first == 0)
+            *first = (uint64_t)sqlite3_column_int64(st, 0);
+        if (count != NULL)
+            (*count)++;
         if ((r = fn(arg, &ch)) != 0)
             break;
     }
@@ -2009,7 +2022,7 @@ cs_store_changes(struct cs_store *s, uint64_t after, bool local_only,
                        &st)) != 0)
         return r;
     sqlite3_bind_int64(st, 1, (int64_t)after);
-    r = s_changes_run(s, st, fn, arg, last);
+    r = s_changes_run(s, st, fn, arg, last, NULL, NULL);
     sqlite3_finalize(st);
     return r;
 }
@@ -2031,7 +2044,7 @@ cs_store_history(struct cs_store *s, const char *table, const char *id,
         return r;
     sqlite3_bind_int(st, 1, t->tid);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    r = s_changes_run(s, st, fn, arg, NULL);
+    r = s_changes_run(s, st, fn, arg, NULL, NULL, NULL);
     sqlite3_finalize(st);
     return r;
 }
@@ -2357,5 +2370,155 @@ cs_store_check(struct cs_store *s)
 out:
     sqlite3_finalize(st);
     sqlite3_exec(s->db, "RELEASE cs_check", NULL, NULL, NULL);
+    return r;
+}
+
+/* ---- this node's feed of batches --------------------------------------- */
+
+int
+cs_store_feed_head(struct cs_store *s, uint64_t *seq,
+                   uint8_t hash[CS_STORE_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *seq = 0;
+    memset(hash, 0, CS_STORE_HASH_BYTES);
+    if ((r = s_prepare(s,
+                       "SELECT seq, hash FROM zz_batch ORDER BY seq DESC "
+                       "LIMIT 1",
+                       &st)) != 0)
+        return r;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_bytes(st, 1) != CS_STORE_HASH_BYTES) {
+            r = CS_ERR_SCHEMA;
+            s_set_errmsg(s, "zz_batch holds a hash of the wrong size");
+        } else {
+            *seq = (uint64_t)sqlite3_column_int64(st, 0);
+            memcpy(hash, sqlite3_column_blob(st, 1), CS_STORE_HASH_BYTES);
+        }
+    } else if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading zz_batch");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_pending(struct cs_store *s, size_t max, cs_change_fn fn, void *arg,
+                 uint64_t *first, uint64_t *last, size_t *count)
+{
+    sqlite3_stmt *st = NULL;
+    int r;
+
+    *first = *last = 0;
+    *count = 0;
+    if ((r = s_prepare(s,
+                       S_CHANGE_COLS "WHERE oid = 1 AND batch IS NULL "
+                                     "ORDER BY lid LIMIT ?",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int64(st, 1, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    r = s_changes_run(s, st, fn, arg, last, first, count);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_feed_append(struct cs_store *s, const struct cs_feed_entry *e)
+{
+    sqlite3_stmt *st = NULL;
+    uint8_t head_hash[CS_STORE_HASH_BYTES];
+    uint64_t head_seq, marked;
+    bool in_txn = false;
+    int r;
+
+    s->errmsg[0] = '\0';
+    if ((r = s_exec(s, "BEGIN IMMEDIATE")) != 0)
+        return r;
+    in_txn = true;
+    if ((r = cs_store_feed_head(s, &head_seq, head_hash)) != 0)
+        goto out;
+    if (e->seq != head_seq + 1 ||
+        sodium_memcmp(e->prev, head_hash, CS_STORE_HASH_BYTES) != 0) {
+        r = CS_ERR_EXISTS;
+        s_set_errmsg(s,
+                     "batch %" PRIu64 " does not follow this node's "
+                     "feed head %" PRIu64 " (another program sealed one?)",
+                     e->seq, head_seq);
+        goto out;
+    }
+    if ((r = s_prepare(s,
+                       "UPDATE zz_log SET batch = ?1 WHERE oid = 1 AND "
+                       "batch IS NULL AND lid BETWEEN ?2 AND ?3",
+                       &st)) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)e->seq);
+    sqlite3_bind_int64(st, 2, (int64_t)e->first_lid);
+    sqlite3_bind_int64(st, 3, (int64_t)e->last_lid);
+    if ((r = s_step_done(s, st)) != 0)
+        goto out;
+    marked = (uint64_t)sqlite3_changes(s->db);
+    if (marked != e->count) {
+        r = CS_ERR_EXISTS;
+        s_set_errmsg(s,
+                     "batch %" PRIu64 " carries %" PRIu64 " changes but "
+                     "%" PRIu64 " are pending in its range",
+                     e->seq, e->count, marked);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((r = s_prepare(s,
+                       "INSERT INTO zz_batch(seq, hash, prev, first_lid, "
+                       "last_lid, count, bytes, created) VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?)",
+                       &st)) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)e->seq);
+    sqlite3_bind_blob(st, 2, e->hash, CS_STORE_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, e->prev, CS_STORE_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (int64_t)e->first_lid);
+    sqlite3_bind_int64(st, 5, (int64_t)e->last_lid);
+    sqlite3_bind_int64(st, 6, (int64_t)e->count);
+    sqlite3_bind_blob64(st, 7, e->bytes, e->len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, (int64_t)cs_hlc_wall_ms());
+    if ((r = s_step_done(s, st)) != 0 || (r = s_exec(s, "COMMIT")) != 0)
+        goto out;
+    in_txn = false;
+out:
+    sqlite3_finalize(st);
+    if (in_txn)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+int
+cs_store_feed_get(struct cs_store *s, uint64_t seq, uint8_t **bytes,
+                  size_t *len)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *bytes = NULL;
+    *len = 0;
+    if ((r = s_prepare(s, "SELECT bytes FROM zz_batch WHERE seq = ?", &st)) !=
+        0)
+        return r;
+    sqlite3_bind_int64(st, 1, (int64_t)seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *len = (size_t)sqlite3_column_bytes(st, 0);
+        *bytes = cs_xmalloc(*len);
+        if (*len > 0)
+            memcpy(*bytes, sqlite3_column_blob(st, 0), *len);
+    } else if (rc == SQLITE_DONE) {
+        r = CS_ERR_NOT_FOUND;
+        s_set_errmsg(s, "this node has no batch %" PRIu64, seq);
+    } else {
+        r = s_db_err(s, rc, "reading zz_batch");
+    }
+    sqlite3_finalize(st);
     return r;
 }

@@ -198,6 +198,51 @@ int cs_store_history(struct cs_store *s, const char *table, const char *id,
                      cs_change_fn fn, void *arg) CS_MUST_CHECK
     CS_NONNULL(1, 2, 3, 4);
 
+/* ---- this node's feed: its own changes sealed into numbered batches ---- */
+
+#define CS_STORE_HASH_BYTES 32 /* batch hash (BLAKE2b-256) */
+
+/* Reads this node's last sealed batch: *seq (0 if none) and its hash
+   (zeros if none).  Returns 0 or CS_ERR_DB. */
+int cs_store_feed_head(struct cs_store *s, uint64_t *seq,
+                       uint8_t hash[CS_STORE_HASH_BYTES]) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3);
+
+/* Calls fn for up to max of this node's changes not yet in a batch, in log
+   order.  *first and *last get the log positions of the first and last
+   change visited (0 if none), *count how many.  Returns 0, fn's code, or
+   CS_ERR_DB. */
+int cs_store_pending(struct cs_store *s, size_t max, cs_change_fn fn, void *arg,
+                     uint64_t *first, uint64_t *last,
+                     size_t *count) CS_MUST_CHECK CS_NONNULL(1, 3, 5, 6, 7);
+
+/* A sealed batch to record in the feed. */
+struct cs_feed_entry {
+    uint64_t seq;                      /* head + 1 */
+    uint8_t prev[CS_STORE_HASH_BYTES]; /* head's hash */
+    uint8_t hash[CS_STORE_HASH_BYTES]; /* this batch's hash */
+    uint64_t first_lid;                /* log positions it carries ... */
+    uint64_t last_lid;                 /* ... from first to last */
+    uint64_t count;                    /* how many changes */
+    const uint8_t *bytes;              /* the signed batch */
+    size_t len;                        /* its length */
+};
+
+/* Records a sealed batch and marks its changes as carried, in one
+   transaction, so that a crash never leaves two different batches with
+   one sequence number.  Returns 0; CS_ERR_EXISTS if the feed head is no
+   longer e->seq - 1 with hash e->prev, or the pending changes in the range
+   are not e->count (another program sealed first: read the head and seal
+   again); CS_ERR_LOCKED or CS_ERR_DB.  Nothing is written on error. */
+int cs_store_feed_append(struct cs_store *s,
+                         const struct cs_feed_entry *e) CS_MUST_CHECK
+    CS_NONNULL(1, 2);
+
+/* Reads batch seq of this node's feed into a malloc'd copy.  Returns 0,
+   CS_ERR_NOT_FOUND or CS_ERR_DB. */
+int cs_store_feed_get(struct cs_store *s, uint64_t seq, uint8_t **bytes,
+                      size_t *len) CS_MUST_CHECK CS_NONNULL(1, 3, 4);
+
 /* A listed conflict: the version that lost, and what it lost to. */
 struct cs_conflict {
     const char *table;         /* table name */

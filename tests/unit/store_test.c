@@ -419,7 +419,64 @@ test_check_finds_uncaptured_edit(void)
     cs_store_destroy(&a);
 }
 
+static int
+count_cb(void *arg, const struct cs_change *ch)
+{
+    (void)ch;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static void
+test_feed_append(void)
+{
+    struct cs_store *a = fresh(1, "ISF");
+    struct cs_feed_entry e;
+    struct cs_store_status st;
+    uint8_t hash[CS_STORE_HASH_BYTES], *bytes = NULL;
+    uint64_t seq, first, last;
+    size_t n = 0, seen = 0, len = 0;
+    CS_REQUIRE(a != NULL);
+    CS_REQUIRE(cs_store_feed_head(a, &seq, hash) == 0);
+    CS_CHECK_INT(seq, 0);
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_REQUIRE(cs_store_pending(a, 100, count_cb, &seen, &first, &last, &n) ==
+               0);
+    CS_CHECK_INT(n, 3); /* insert, office_id, a */
+    CS_CHECK_INT(seen, 3);
+    memset(&e, 0, sizeof e);
+    e.seq = 1;
+    memset(e.hash, 0xab, sizeof e.hash);
+    e.first_lid = first;
+    e.last_lid = last;
+    e.count = n;
+    e.bytes = (const uint8_t *)"signed batch";
+    e.len = 12;
+    /* A wrong predecessor or count is refused and writes nothing. */
+    e.prev[0] = 1;
+    CS_CHECK_INT(cs_store_feed_append(a, &e), CS_ERR_EXISTS);
+    e.prev[0] = 0;
+    e.count = 2;
+    CS_CHECK_INT(cs_store_feed_append(a, &e), CS_ERR_EXISTS);
+    CS_CHECK_INT(sql_int(a, "SELECT count(*) FROM zz_batch"), 0);
+    e.count = 3;
+    CS_CHECK_INT(cs_store_feed_append(a, &e), 0);
+    /* Sealing the same sequence again fails: the head moved. */
+    CS_CHECK_INT(cs_store_feed_append(a, &e), CS_ERR_EXISTS);
+    CS_REQUIRE(cs_store_feed_head(a, &seq, hash) == 0);
+    CS_CHECK_INT(seq, 1);
+    CS_CHECK(memcmp(hash, e.hash, sizeof hash) == 0);
+    CS_REQUIRE(cs_store_status(a, &st) == 0);
+    CS_CHECK_INT(st.pending, 0);
+    CS_REQUIRE(cs_store_feed_get(a, 1, &bytes, &len) == 0);
+    CS_CHECK(len == 12 && memcmp(bytes, "signed batch", 12) == 0);
+    free(bytes);
+    CS_CHECK_INT(cs_store_feed_get(a, 2, &bytes, &len), CS_ERR_NOT_FOUND);
+    cs_store_destroy(&a);
+}
+
 static const struct cs_test_case cases[] = {
+    {"feed_append", test_feed_append},
     {"check_finds_uncaptured_edit", test_check_finds_uncaptured_edit},
     {"capture_insert", test_capture_insert},
     {"capture_update_changed_only", test_capture_update_changed_only},
