@@ -31,7 +31,16 @@
     X(CS_ERR_KEY, -19, "bad key or key file")                                  \
     X(CS_ERR_PERM, -20, "permission denied")                                   \
     X(CS_ERR_DELETED, -21, "the record is deleted")                            \
-    X(CS_ERR_USAGE, -22, "bad command line")
+    X(CS_ERR_USAGE, -22, "bad command line")                                   \
+    X(CS_ERR_SIGNATURE, -23, "bad signature")                                  \
+    X(CS_ERR_CHAIN, -24, "does not follow the previous batch of its origin")   \
+    X(CS_ERR_SEQUENCE, -25, "out of sequence")                                 \
+    X(CS_ERR_DEPLOYMENT, -26, "belongs to another deployment")                 \
+    X(CS_ERR_VERSION, -27, "unsupported protocol version")                     \
+    X(CS_ERR_NOT_FOR_US, -28, "addressed to another node")                     \
+    X(CS_ERR_DECRYPT, -29, "cannot be decrypted: tampered or wrong key")       \
+    X(CS_ERR_PASSPHRASE, -30, "wrong passphrase")                              \
+    X(CS_ERR_NEED_PASSPHRASE, -31, "the key is protected by a passphrase")
 
 enum cs_err {
 #define CS_ERR_ENUM(name, code, text) name = code,
