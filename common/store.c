@@ -520,6 +520,9 @@ s_triggers_sql(FILE *f, const struct cs_table *t)
     fprintf(f,
             "CREATE TRIGGER \"zz_ins_%s\" AFTER INSERT ON \"%s\"\n"
             " WHEN (SELECT capture FROM zz_state) BEGIN\n"
+            " SELECT RAISE(ABORT, 'cigsync: an id is 1 to 64 of A-Z a-z 0-9"
+            " _ . : -') WHERE typeof(NEW.id) <> 'text' OR length(NEW.id)"
+            " NOT BETWEEN 1 AND 64 OR NEW.id GLOB '*[^A-Za-z0-9_.:-]*';\n"
             " UPDATE zz_state SET capture = 0;\n"
             " UPDATE \"%s\" SET office_id = (SELECT value FROM zz_meta"
             " WHERE key = 'office') WHERE id = NEW.id"

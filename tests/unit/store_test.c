@@ -38,6 +38,10 @@ test_capture_insert(void)
     CS_CHECK_INT(st.pending, 4);
     CS_CHECK_INT(sql_int(a, "SELECT count(*) FROM zz_log WHERE op = 3"), 1);
     CS_CHECK_INT(sql_int(a, "SELECT count(*) FROM zz_log WHERE col = 'c'"), 0);
+    /* An id no other replica could accept is refused at the source. */
+    CS_CHECK(sql(a, "INSERT INTO item(id, a) VALUES ('a b', 'x')") != 0);
+    CS_CHECK_INT(sql_int(a, "SELECT count(*) FROM item"), 1);
+    CS_CHECK_INT(sql_int(a, "SELECT count(*) FROM zz_log"), 4);
     CS_CHECK(cs_store_check(a) == 0);
     cs_store_destroy(&a);
 }

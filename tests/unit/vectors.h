@@ -21,16 +21,17 @@
 #error "CS_VECTOR_DIR must name tests/vectors (set by tests/CMakeLists.txt)"
 #endif
 
-#define VECTOR_LINES_MAX 256 /* expect lines per vector */
-#define VECTOR_LINE_MAX 4096 /* bytes per line */
+#define VECTOR_LINES_MAX 64    /* expect lines per vector */
+#define VECTOR_LINE_MAX 4096   /* bytes per input line */
+#define VECTOR_EXPECT_MAX 4096 /* bytes per expect line */
 
 struct vector {
-    char name[256];                 /* file name without .vec */
-    uint8_t *input;                 /* decoded hex (malloc'd) */
-    size_t len;                     /* bytes of input */
-    char *expect[VECTOR_LINES_MAX]; /* expected lines (malloc'd) */
-    size_t nexpect;                 /* how many */
-    char error[64];                 /* expected error name, or "" */
+    char name[256]; /* file name without .vec */
+    uint8_t *input; /* decoded hex (malloc'd) */
+    size_t len;     /* bytes of input */
+    char expect[VECTOR_LINES_MAX][VECTOR_EXPECT_MAX]; /* expected lines */
+    size_t nexpect;                                   /* how many */
+    char error[64]; /* expected error name, or "" */
 };
 
 static int
@@ -49,8 +50,6 @@ static void
 vector_free(struct vector *v)
 {
     free(v->input);
-    for (size_t i = 0; i < v->nexpect; i++)
-        free(v->expect[i]);
     memset(v, 0, sizeof *v);
 }
 
@@ -89,11 +88,8 @@ vector_load(const char *name, struct vector *v)
             }
         } else if (strncmp(line, "expect ", 7) == 0 &&
                    v->nexpect < VECTOR_LINES_MAX) {
-            v->expect[v->nexpect] = malloc(strlen(line + 7) + 1);
-            if (v->expect[v->nexpect] == NULL)
-                abort();
-            memcpy(v->expect[v->nexpect], line + 7, strlen(line + 7) + 1);
-            v->nexpect++;
+            snprintf(v->expect[v->nexpect++], VECTOR_EXPECT_MAX, "%s",
+                     line + 7);
         } else if (strncmp(line, "error ", 6) == 0) {
             snprintf(v->error, sizeof v->error, "%s", line + 6);
         }
