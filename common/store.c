@@ -130,6 +130,11 @@ static const char s_engine_sql[] =
     "  lost_value, -- the value that lost\n"
     "  PRIMARY KEY (tid, row_id, col, lost_hlc, lost_oid)\n"
     ") WITHOUT ROWID;\n"
+    "CREATE TABLE zz_head(\n"
+    "  oid INTEGER PRIMARY KEY, -- an origin whose batches we applied\n"
+    "  seq INTEGER NOT NULL, -- the last of them\n"
+    "  hash BLOB NOT NULL -- and its hash\n"
+    ");\n"
     "CREATE TABLE zz_batch(\n"
     "  seq INTEGER PRIMARY KEY, -- this node's batches: 1, 2, 3, ...\n"
     "  hash BLOB NOT NULL, -- BLAKE2b-256 of the signed body\n"
@@ -348,6 +353,16 @@ s_origin_node(const struct cs_store *s, int64_t oid)
     if (oid < 1 || (size_t)oid > s->norigins)
         return &unknown;
     return &s->origins[oid - 1];
+}
+
+/* Makes sure oid is in the origin cache (another process may have added
+   it since this store was opened). */
+static int
+s_origin_known(struct cs_store *s, int64_t oid)
+{
+    if (oid >= 1 && (size_t)oid <= s->norigins)
+        return 0;
+    return s_origins_load(s);
 }
 
 /* Orders versions by (hlc, origin node id): the merge's total order. */
@@ -1460,9 +1475,120 @@ s_change_log(struct cs_store *s, const struct cs_change *ch, size_t ti,
     return 0;
 }
 
+/* Checks that batch ref follows the last batch applied from its origin.
+ *dup is set when it was applied already (same seq and hash). */
+static int
+s_head_check(struct cs_store *s, const struct cs_batch_ref *ref, bool *dup)
+{
+    sqlite3_stmt *st = NULL;
+    uint64_t seq = 0;
+    uint8_t hash[CS_STORE_HASH_BYTES];
+    int64_t oid;
+    int r, rc;
+
+    *dup = false;
+    memset(hash, 0, sizeof hash);
+    if ((r = s_origin_oid(s, &ref->origin, &oid)) != 0 ||
+        (r = s_prepare(s, "SELECT seq, hash FROM zz_head WHERE oid = ?",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int64(st, 1, oid);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW &&
+        sqlite3_column_bytes(st, 1) == CS_STORE_HASH_BYTES) {
+        seq = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(hash, sqlite3_column_blob(st, 1), sizeof hash);
+    } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        r = s_db_err(s, rc, "reading zz_head");
+    }
+    sqlite3_finalize(st);
+    if (r != 0)
+        return r;
+    if (ref->seq == seq &&
+        sodium_memcmp(ref->hash, hash, CS_STORE_HASH_BYTES) == 0) {
+        *dup = true;
+        return 0;
+    }
+    if (ref->seq <= seq) {
+        *dup = true; /* an older batch, applied before */
+        return 0;
+    }
+    if (ref->seq != seq + 1) {
+        s_set_errmsg(s,
+                     "batch %" PRIu64 " arrived, but the last applied from "
+                     "its origin is %" PRIu64,
+                     ref->seq, seq);
+        return CS_ERR_SEQUENCE;
+    }
+    if (sodium_memcmp(ref->prev, hash, CS_STORE_HASH_BYTES) != 0) {
+        s_set_errmsg(s,
+                     "batch %" PRIu64 " does not follow batch %" PRIu64
+                     " of its origin (hash chain broken)",
+                     ref->seq, seq);
+        return CS_ERR_CHAIN;
+    }
+    return 0;
+}
+
+static int
+s_head_set(struct cs_store *s, const struct cs_batch_ref *ref)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t oid;
+    int r;
+
+    if ((r = s_origin_oid(s, &ref->origin, &oid)) != 0 ||
+        (r = s_prepare(s, "INSERT OR REPLACE INTO zz_head VALUES (?, ?, ?)",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int64(st, 1, oid);
+    sqlite3_bind_int64(st, 2, (int64_t)ref->seq);
+    sqlite3_bind_blob(st, 3, ref->hash, CS_STORE_HASH_BYTES, SQLITE_STATIC);
+    r = s_step_done(s, st);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int
+cs_store_heads(struct cs_store *s,
+               int (*fn)(void *arg, const struct cs_batch_ref *head), void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = s_prepare(s, "SELECT oid, seq, hash FROM zz_head ORDER BY oid",
+                       &st)) != 0)
+        return r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct cs_batch_ref h;
+        int64_t oid = sqlite3_column_int64(st, 0);
+        memset(&h, 0, sizeof h);
+        if ((r = s_origin_known(s, oid)) != 0)
+            break;
+        h.origin = *s_origin_node(s, oid);
+        h.seq = (uint64_t)sqlite3_column_int64(st, 1);
+        if (sqlite3_column_bytes(st, 2) == CS_STORE_HASH_BYTES)
+            memcpy(h.hash, sqlite3_column_blob(st, 2), CS_STORE_HASH_BYTES);
+        if ((r = fn(arg, &h)) != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        r = s_db_err(s, rc, "reading zz_head");
+    sqlite3_finalize(st);
+    return r;
+}
+
 int
 cs_store_apply(struct cs_store *s, const struct cs_change *changes, size_t n,
                struct cs_apply_stats *stats)
+{
+    return cs_store_apply_batch(s, NULL, changes, n, stats);
+}
+
+int
+cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
+                     const struct cs_change *changes, size_t n,
+                     struct cs_apply_stats *stats)
 {
     struct cs_apply_stats tmp;
     struct s_touch *touched = NULL;
@@ -1480,6 +1606,15 @@ cs_store_apply(struct cs_store *s, const struct cs_change *changes, size_t n,
     if ((r = s_exec(s, "BEGIN IMMEDIATE")) != 0)
         return r;
     in_txn = true;
+    if (ref != NULL) {
+        bool dup;
+        if ((r = s_head_check(s, ref, &dup)) != 0)
+            goto out;
+        if (dup) {
+            stats->received = stats->duplicates = n;
+            goto out; /* rolls back: nothing to write */
+        }
+    }
     if ((r = s_clock_read(s, &clock, &wall)) != 0 ||
         (r = s_exec(s, "UPDATE zz_state SET capture = 0")) != 0)
         goto out;
@@ -1538,7 +1673,9 @@ cs_store_apply(struct cs_store *s, const struct cs_change *changes, size_t n,
                        &st)) != 0)
         goto out;
     sqlite3_bind_int64(st, 1, (int64_t)clock.t);
-    if ((r = s_step_done(s, st)) != 0 || (r = s_exec(s, "COMMIT")) != 0)
+    if ((r = s_step_done(s, st)) != 0 ||
+        (ref != NULL && (r = s_head_set(s, ref)) != 0) ||
+        (r = s_exec(s, "COMMIT")) != 0)
         goto out;
     in_txn = false;
 out:
@@ -1922,15 +2059,6 @@ out:
 
 /* ---- reading the log --------------------------------------------------- */
 
-/* Makes sure oid is in the origin cache (another process may have added
-   it since this store was opened). */
-static int
-s_origin_known(struct cs_store *s, int64_t oid)
-{
-    if (oid >= 1 && (size_t)oid <= s->norigins)
-        return 0;
-    return s_origins_load(s);
-}
 
 static void
 s_value_from_column(sqlite3_stmt *st, int i, struct cs_value *v)

@@ -54,6 +54,7 @@
 #define CS_STORE_BUSY_TIMEOUT_MS 2000  /* wait this long for a lock */
 #define CS_STORE_SELF_OID 1            /* zz_origin id of this node */
 #define CS_STORE_VALUE_MAX (16u << 20) /* largest field value, bytes */
+#define CS_STORE_HASH_BYTES 32         /* batch hash (BLAKE2b-256) */
 
 struct cs_store;
 
@@ -181,6 +182,33 @@ int cs_store_apply(struct cs_store *s, const struct cs_change *changes,
                    size_t n, struct cs_apply_stats *stats) CS_MUST_CHECK
     CS_NONNULL(1);
 
+/* A batch of some origin, as the receiver tracks it. */
+struct cs_batch_ref {
+    struct cs_node_id origin;          /* whose batch */
+    uint64_t seq;                      /* its number in the origin's feed */
+    uint8_t prev[CS_STORE_HASH_BYTES]; /* hash of the one before */
+    uint8_t hash[CS_STORE_HASH_BYTES]; /* its own hash */
+};
+
+/* Applies the changes of one verified batch (see cs_store_apply) and
+   records it as the last applied from its origin, in one transaction: the
+   caller may acknowledge the batch once this returns 0.  A batch already
+   applied (seq at or below the last one) changes nothing and returns 0 with
+   every change counted as a duplicate.  Returns CS_ERR_SEQUENCE if batches
+   of the origin are missing before it, CS_ERR_CHAIN if its prev is not the
+   hash of the last one applied, or any error of cs_store_apply; nothing is
+   written on error. */
+int cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
+                         const struct cs_change *changes, size_t n,
+                         struct cs_apply_stats *stats) CS_MUST_CHECK
+    CS_NONNULL(1);
+
+/* Calls fn for the last batch applied from each origin (prev is zeros):
+   what HELLO tells the other side this replica has. */
+int cs_store_heads(struct cs_store *s,
+                   int (*fn)(void *arg, const struct cs_batch_ref *head),
+                   void *arg) CS_MUST_CHECK CS_NONNULL(1, 2);
+
 /* Callback for cs_store_changes / cs_store_history: return 0 to go on, or
    a negative code to stop (it is returned). */
 typedef int (*cs_change_fn)(void *arg, const struct cs_change *ch);
@@ -199,8 +227,6 @@ int cs_store_history(struct cs_store *s, const char *table, const char *id,
     CS_NONNULL(1, 2, 3, 4);
 
 /* ---- this node's feed: its own changes sealed into numbered batches ---- */
-
-#define CS_STORE_HASH_BYTES 32 /* batch hash (BLAKE2b-256) */
 
 /* Reads this node's last sealed batch: *seq (0 if none) and its hash
    (zeros if none).  Returns 0 or CS_ERR_DB. */

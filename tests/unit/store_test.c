@@ -479,7 +479,56 @@ test_feed_append(void)
     cs_store_destroy(&a);
 }
 
+static void
+test_apply_batch_chain(void)
+{
+    struct cs_store *a = fresh(1, "ISF"), *b = fresh(2, "KOC");
+    struct change_set set = {NULL, 0};
+    struct cs_batch_ref ref;
+    struct cs_apply_stats stats;
+    struct cs_change *flat;
+    CS_REQUIRE(a != NULL && b != NULL);
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_REQUIRE(collect(a, false, &set) == 0);
+    flat = cs_xcalloc(set.n, sizeof *flat);
+    for (size_t i = 0; i < set.n; i++)
+        flat[i] = set.v[i].ch;
+    memset(&ref, 0, sizeof ref);
+    memset(&ref.origin, 1, sizeof ref.origin);
+    ref.seq = 2; /* batch 1 is missing */
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats),
+                 CS_ERR_SEQUENCE);
+    ref.seq = 1;
+    ref.prev[0] = 7; /* seq 1 must follow nothing */
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats),
+                 CS_ERR_CHAIN);
+    CS_CHECK_INT(sql_int(b, "SELECT count(*) FROM zz_log"), 0);
+    ref.prev[0] = 0;
+    memset(ref.hash, 0x11, sizeof ref.hash);
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats), 0);
+    CS_CHECK_INT(stats.applied, set.n);
+    CS_CHECK_INT(sql_int(b, "SELECT count(*) FROM item"), 1);
+    /* The same batch again: nothing is applied twice. */
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats), 0);
+    CS_CHECK_INT(stats.applied, 0);
+    CS_CHECK_INT(stats.duplicates, set.n);
+    CS_CHECK_INT(sql_int(b, "SELECT seq FROM zz_head"), 1);
+    /* Batch 2 must name batch 1's hash. */
+    ref.seq = 2;
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats),
+                 CS_ERR_CHAIN);
+    memset(ref.prev, 0x11, sizeof ref.prev);
+    memset(ref.hash, 0x22, sizeof ref.hash);
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats), 0);
+    CS_CHECK_INT(sql_int(b, "SELECT seq FROM zz_head"), 2);
+    free(flat);
+    change_set_free(&set);
+    cs_store_destroy(&a);
+    cs_store_destroy(&b);
+}
+
 static const struct cs_test_case cases[] = {
+    {"apply_batch_chain", test_apply_batch_chain},
     {"feed_append", test_feed_append},
     {"check_finds_uncaptured_edit", test_check_finds_uncaptured_edit},
     {"capture_insert", test_capture_insert},
