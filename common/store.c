@@ -1509,7 +1509,13 @@ s_head_check(struct cs_store *s, const struct cs_batch_ref *ref, bool *dup)
         *dup = true;
         return 0;
     }
-    if (ref->seq <= seq) {
+    if (ref->seq == seq) {
+        s_set_errmsg(
+            s, "two different batches are numbered %" PRIu64 " by one origin",
+            seq);
+        return CS_ERR_CHAIN;
+    }
+    if (ref->seq < seq) {
         *dup = true; /* an older batch, applied before */
         return 0;
     }
@@ -1528,6 +1534,35 @@ s_head_check(struct cs_store *s, const struct cs_batch_ref *ref, bool *dup)
         return CS_ERR_CHAIN;
     }
     return 0;
+}
+
+int
+cs_store_head(struct cs_store *s, const struct cs_node_id *origin,
+              uint64_t *seq, uint8_t hash[CS_STORE_HASH_BYTES])
+{
+    sqlite3_stmt *st = NULL;
+    char hex[CS_NODE_ID_HEX_LEN + 1];
+    int r, rc;
+
+    *seq = 0;
+    memset(hash, 0, CS_STORE_HASH_BYTES);
+    cs_node_id_hex(origin, hex);
+    if ((r = s_prepare(s,
+                       "SELECT h.seq, h.hash FROM zz_head h JOIN zz_origin o "
+                       "USING (oid) WHERE o.node = ?",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW &&
+        sqlite3_column_bytes(st, 1) == CS_STORE_HASH_BYTES) {
+        *seq = (uint64_t)sqlite3_column_int64(st, 0);
+        memcpy(hash, sqlite3_column_blob(st, 1), CS_STORE_HASH_BYTES);
+    } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        r = s_db_err(s, rc, "reading zz_head");
+    }
+    sqlite3_finalize(st);
+    return r;
 }
 
 static int
@@ -2058,7 +2093,6 @@ out:
 }
 
 /* ---- reading the log --------------------------------------------------- */
-
 
 static void
 s_value_from_column(sqlite3_stmt *st, int i, struct cs_value *v)

@@ -203,6 +203,13 @@ int cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
                          struct cs_apply_stats *stats) CS_MUST_CHECK
     CS_NONNULL(1);
 
+/* Reads the last batch applied from origin: *seq (0 if none) and its
+   hash (zeros if none).  Returns 0 or CS_ERR_DB. */
+int cs_store_head(struct cs_store *s, const struct cs_node_id *origin,
+                  uint64_t *seq,
+                  uint8_t hash[CS_STORE_HASH_BYTES]) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4);
+
 /* Calls fn for the last batch applied from each origin (prev is zeros):
    what HELLO tells the other side this replica has. */
 int cs_store_heads(struct cs_store *s,
