@@ -36,6 +36,25 @@ cs_cmd_option(int argc, char **argv, int *i, const char *name, char **value)
 }
 
 int
+cs_cmd_fd(const char *what, const char *value, int *fd)
+{
+    char *end = NULL;
+    long n;
+
+    *fd = -1;
+    errno = 0;
+    n = value[0] >= '0' && value[0] <= '9' ? strtol(value, &end, 10) : -1;
+    if (n < 0 || n > INT_MAX || errno != 0 || end == NULL || *end != '\0') {
+        char *q = cs_out_quote(value);
+        cs_out_error("%s needs a file descriptor number, not %s", what, q);
+        free(q);
+        return CS_ERR_USAGE;
+    }
+    *fd = (int)n;
+    return 0;
+}
+
+int
 cs_cmd_unknown_option(const char *cmd, const char *arg)
 {
     char *q = cs_out_quote(arg);
@@ -61,4 +80,19 @@ cs_cmd_open(const struct cs_cmd_ctx *ctx, struct cs_nodedir **out)
         return CS_ERR_USAGE;
     }
     return cs_nodedir_open(ctx->dir, out);
+}
+
+int
+cs_cmd_load_key(const struct cs_cmd_ctx *ctx, const struct cs_nodedir *d,
+                struct cs_key **out)
+{
+    const char *env = getenv(CS_CMD_PASSPHRASE_FD_ENV);
+    int fd = ctx->pass_fd;
+    int r;
+
+    *out = NULL;
+    if (fd < 0 && env != NULL && env[0] != '\0' &&
+        (r = cs_cmd_fd(CS_CMD_PASSPHRASE_FD_ENV, env, &fd)) != 0)
+        return r;
+    return cs_nodedir_key(d, fd, out);
 }

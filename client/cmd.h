@@ -8,7 +8,8 @@
  *  to stderr.
  *
  *  cmd_record.c: add, set, rm, restore, list, show (one table's records).
- *  cmd_node.c:   init, status, conflicts, merge (the node as a whole).
+ *  cmd_node.c:   init, status, conflicts, merge, key (the node as a
+ *                whole).
  */
 #ifndef CS_CMD_H
 #define CS_CMD_H
@@ -16,12 +17,18 @@
 #include <stdbool.h>
 
 #include "attr.h"
+#include "key.h"
 
 /* Options given before the command, and --json. */
 struct cs_cmd_ctx {
     const char *dir; /* node directory (-C or CIGSYNC_DIR), NULL if none */
     bool json;       /* --json: machine-readable output */
+    int pass_fd;     /* --passphrase-fd N before the command, or -1 */
 };
+
+/* Environment variable naming the passphrase descriptor when no
+   --passphrase-fd was given (for daemons started by a service manager). */
+#define CS_CMD_PASSPHRASE_FD_ENV "CIGSYNC_PASSPHRASE_FD"
 
 /* Returns true if arg looks like an option ("-x", "--xyz"); a lone "-"
    does not. */
@@ -38,6 +45,12 @@ bool cs_cmd_is_option(const char *arg) CS_NONNULL(1);
 int cs_cmd_option(int argc, char **argv, int *i, const char *name,
                   char **value) CS_MUST_CHECK CS_NONNULL(2, 3, 4, 5);
 
+/* Parses value, the argument of option (or environment variable) what,
+   as a file descriptor number: decimal digits, 0 to INT_MAX, into *fd.
+   Returns 0, or CS_ERR_USAGE (printed). */
+int cs_cmd_fd(const char *what, const char *value, int *fd) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3);
+
 /* Prints and returns the usage error for an option the command lacks. */
 int cs_cmd_unknown_option(const char *cmd, const char *arg) CS_NONNULL(1, 2);
 
@@ -51,6 +64,15 @@ struct cs_nodedir;
    cs_nodedir_open()'s failure.  Prints the error line either way. */
 int cs_cmd_open(const struct cs_cmd_ctx *ctx,
                 struct cs_nodedir **out) CS_MUST_CHECK CS_NONNULL(1, 2);
+
+/* Loads the secret key of node directory d for a command that signs: the
+   one way commands get it.  The passphrase of a protected key comes from
+   ctx->pass_fd, else the descriptor in $CIGSYNC_PASSPHRASE_FD, else the
+   terminal (cs_nodedir_key()).  Returns 0 and *out, owned by the caller
+   (cs_key_destroy()); CS_ERR_USAGE for a bad $CIGSYNC_PASSPHRASE_FD; or
+   cs_nodedir_key()'s failure.  Prints the error line either way. */
+int cs_cmd_load_key(const struct cs_cmd_ctx *ctx, const struct cs_nodedir *d,
+                    struct cs_key **out) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
 
 /* The commands.  Each takes:
      ctx   the global options
@@ -66,6 +88,8 @@ int cs_cmd_conflicts(const struct cs_cmd_ctx *ctx, int argc,
                      char **argv) CS_MUST_CHECK CS_NONNULL(1);
 int cs_cmd_merge(const struct cs_cmd_ctx *ctx, int argc,
                  char **argv) CS_MUST_CHECK CS_NONNULL(1);
+int cs_cmd_key(const struct cs_cmd_ctx *ctx, int argc,
+               char **argv) CS_MUST_CHECK CS_NONNULL(1);
 
 int cs_cmd_add(const struct cs_cmd_ctx *ctx, int argc,
                char **argv) CS_MUST_CHECK CS_NONNULL(1);

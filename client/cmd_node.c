@@ -1,4 +1,5 @@
-/*  client/cmd_node.c - the node commands: init, status, conflicts, merge.
+/*  client/cmd_node.c - the node commands: init, status, conflicts, merge,
+ *  key.
  *
  *  `merge` is a local stand-in for sync, for demos and tests until the
  *  server exists: it reads every change in another node directory's
@@ -26,16 +27,41 @@
 
 /* ---- init -------------------------------------------------------------- */
 
+/* Works out where init gets the passphrase of the new key: its own
+   --passphrase or --passphrase-fd, else a --passphrase-fd given before the
+   command; none of them: a plain key.  $CIGSYNC_PASSPHRASE_FD is for
+   loading keys and does not make init seal one. */
+static int
+s_init_pass_fd(const struct cs_cmd_ctx *ctx, bool prompt, const char *fd_arg,
+               int *pass_fd)
+{
+    int given = (prompt ? 1 : 0) + (fd_arg != NULL ? 1 : 0) +
+                (ctx->pass_fd >= 0 ? 1 : 0);
+
+    *pass_fd = CS_NODEDIR_PASS_NONE;
+    if (given > 1)
+        return cs_cmd_bad_args("init", "give one of --passphrase and "
+                                       "--passphrase-fd N");
+    if (prompt)
+        *pass_fd = CS_NODEDIR_PASS_TTY;
+    if (ctx->pass_fd >= 0)
+        *pass_fd = ctx->pass_fd;
+    if (fd_arg != NULL)
+        return cs_cmd_fd("--passphrase-fd", fd_arg, pass_fd);
+    return 0;
+}
+
 int
 cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
 {
     struct cs_nodedir *d = NULL;
     const char *dir = NULL;
-    char *name = NULL, *office = NULL, *value;
+    char *name = NULL, *office = NULL, *fd_arg = NULL, *value;
     char hex[CS_NODE_ID_HEX_LEN + 1];
-    int r;
+    bool prompt = false;
+    int pass_fd, r;
 
-    (void)ctx; /* init makes DIR; -C and CIGSYNC_DIR do not apply */
+    /* init makes DIR; -C and CIGSYNC_DIR do not apply */
     for (int i = 0; i < argc; i++) {
         if ((r = cs_cmd_option(argc, argv, &i, "--name", &value)) < 0)
             return r;
@@ -49,6 +75,16 @@ cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
             office = value;
             continue;
         }
+        if ((r = cs_cmd_option(argc, argv, &i, "--passphrase-fd", &value)) < 0)
+            return r;
+        if (r == 1) {
+            fd_arg = value;
+            continue;
+        }
+        if (strcmp(argv[i], "--passphrase") == 0) {
+            prompt = true;
+            continue;
+        }
         if (cs_cmd_is_option(argv[i]))
             return cs_cmd_unknown_option("init", argv[i]);
         if (dir != NULL)
@@ -58,7 +94,9 @@ cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
     if (dir == NULL || name == NULL || office == NULL)
         return cs_cmd_bad_args("init", "expected DIR --name NAME --office "
                                        "CODE");
-    if ((r = cs_nodedir_init(dir, name, office, &d)) != 0)
+    if ((r = s_init_pass_fd(ctx, prompt, fd_arg, &pass_fd)) != 0)
+        return r;
+    if ((r = cs_nodedir_init(dir, name, office, pass_fd, &d)) != 0)
         return r;
     printf("%s\n", cs_nodedir_get(d, "identity"));
     cs_node_id_hex(cs_nodedir_node(d), hex);
@@ -66,31 +104,65 @@ cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
             "Created node \"%s\" of office %s in %s\n"
             "  node id:  %s\n"
             "  replica:  %s\n"
-            "  key:      %s/%s (secret: keep it, back it up, never share "
-            "it)\n"
-            "The identity printed above is what the server's administrator "
-            "enrols.\n",
-            name, office, dir, hex, cs_nodedir_replica_path(d), dir,
-            CS_NODEDIR_KEY);
+            "  key:      %s (secret: keep it, back it up, never share "
+            "it)\n",
+            name, office, dir, hex, cs_nodedir_replica_path(d),
+            cs_nodedir_key_path(d));
+    if (pass_fd != CS_NODEDIR_PASS_NONE)
+        fprintf(stderr, "            sealed with your passphrase: without it "
+                        "the key cannot be used\n");
+    fprintf(stderr, "The identity printed above is what the server's "
+                    "administrator enrols.\n");
     cs_nodedir_destroy(&d);
     return 0;
 }
 
 /* ---- status ------------------------------------------------------------ */
 
+/* What status tells of the key file, read without its passphrase. */
+struct s_key_state {
+    char *text;    /* for people: "protected by a passphrase", ... */
+    int protected; /* 1 sealed, 0 plain, -1 missing or unusable */
+};
+
+static void
+s_key_state_read(const struct cs_nodedir *d, struct s_key_state *ks)
+{
+    struct cs_key_info info;
+    int r = cs_key_info(cs_nodedir_key_path(d), &info);
+
+    ks->protected = -1;
+    if (r == CS_ERR_NOT_FOUND) {
+        ks->text = cs_xstrdup("missing");
+        return;
+    }
+    if (r != 0) {
+        ks->text = cs_xasprintf("unusable: %s", cs_strerror(r));
+        return;
+    }
+    ks->protected = info.kind == CS_KEY_FILE_KIND_PROTECTED;
+    ks->text = cs_xstrdup(ks->protected ? "protected by a passphrase"
+                                        : "no passphrase");
+}
+
 static void
 s_status_text(const struct cs_nodedir *d, const struct cs_store_status *st,
-              const char *last_sync)
+              const char *last_sync, const struct s_key_state *ks)
 {
     char clock[CS_HLC_TEXT_MAX], hex[CS_NODE_ID_HEX_LEN + 1];
     const char *name = cs_nodedir_get(d, "name");
     const char *identity = cs_nodedir_get(d, "identity");
     const char *office = cs_nodedir_get(d, "office");
-    const char *labels[] = {"name",     "node id",   "office",
-                            "identity", "directory", "replica"};
-    const char *values[] = {name ? name : "",     hex,
-                            office ? office : "", identity ? identity : "",
-                            cs_nodedir_path(d),   cs_nodedir_replica_path(d)};
+    char *key = cs_xasprintf("%s (%s)", cs_nodedir_key_path(d), ks->text);
+    const char *labels[] = {"name",      "node id", "office", "identity",
+                            "directory", "replica", "key"};
+    const char *values[] = {name ? name : "",
+                            hex,
+                            office ? office : "",
+                            identity ? identity : "",
+                            cs_nodedir_path(d),
+                            cs_nodedir_replica_path(d),
+                            key};
 
     cs_node_id_hex(cs_nodedir_node(d), hex);
     cs_out_hlc(st->clock, clock);
@@ -99,6 +171,7 @@ s_status_text(const struct cs_nodedir *d, const struct cs_store_status *st,
         cs_text_escape(stdout, values[i], strlen(values[i]), false);
         putchar('\n');
     }
+    free(key);
     printf("%-*s %" PRIu64 " local changes not yet sent\n", S_LABEL_WIDTH,
            "pending", st->pending);
     printf("%-*s %" PRIu64 "\n", S_LABEL_WIDTH, "log entries", st->log_entries);
@@ -128,7 +201,7 @@ s_json_config(struct cs_json *j, const struct cs_nodedir *d, const char *key)
 
 static void
 s_status_json(const struct cs_nodedir *d, const struct cs_store_status *st,
-              const char *last_sync)
+              const char *last_sync, const struct s_key_state *ks)
 {
     char clock[CS_HLC_TEXT_MAX], hex[CS_NODE_ID_HEX_LEN + 1];
     struct cs_json j;
@@ -147,6 +220,13 @@ s_status_json(const struct cs_nodedir *d, const struct cs_store_status *st,
     cs_json_str(&j, cs_nodedir_path(d));
     cs_json_key(&j, "replica");
     cs_json_str(&j, cs_nodedir_replica_path(d));
+    cs_json_key(&j, "key");
+    cs_json_str(&j, cs_nodedir_key_path(d));
+    cs_json_key(&j, "key_protected");
+    if (ks->protected >= 0)
+        cs_json_bool(&j, ks->protected == 1);
+    else
+        cs_json_null(&j);
     cs_json_key(&j, "pending");
     cs_json_uint(&j, st->pending);
     cs_json_key(&j, "log_entries");
@@ -172,6 +252,7 @@ cs_cmd_status(const struct cs_cmd_ctx *ctx, int argc, char **argv)
 {
     struct cs_nodedir *d = NULL;
     struct cs_store_status st;
+    struct s_key_state ks = {NULL, -1};
     char *last_sync = NULL;
     struct cs_store *s;
     int r;
@@ -188,11 +269,13 @@ cs_cmd_status(const struct cs_cmd_ctx *ctx, int argc, char **argv)
         cs_out_store_error(s, r, "reading the status");
         goto out;
     }
+    s_key_state_read(d, &ks);
     if (ctx->json)
-        s_status_json(d, &st, last_sync);
+        s_status_json(d, &st, last_sync, &ks);
     else
-        s_status_text(d, &st, last_sync);
+        s_status_text(d, &st, last_sync, &ks);
 out:
+    free(ks.text);
     free(last_sync);
     cs_nodedir_destroy(&d);
     return r;
@@ -549,5 +632,35 @@ cs_cmd_merge(const struct cs_cmd_ctx *ctx, int argc, char **argv)
 out:
     cs_nodedir_destroy(&other);
     cs_nodedir_destroy(&here);
+    return r;
+}
+
+/* ---- key --------------------------------------------------------------- */
+
+int
+cs_cmd_key(const struct cs_cmd_ctx *ctx, int argc, char **argv)
+{
+    char identity[CS_IDENTITY_TEXT_LEN + 1];
+    struct cs_nodedir *d = NULL;
+    struct cs_key *k = NULL;
+    int r;
+
+    if (argc > 0 && cs_cmd_is_option(argv[0]))
+        return cs_cmd_unknown_option("key", argv[0]);
+    if (argc != 1 || strcmp(argv[0], "check") != 0)
+        return cs_cmd_bad_args("key", "expected check");
+    if ((r = cs_cmd_open(ctx, &d)) != 0 ||
+        (r = cs_cmd_load_key(ctx, d, &k)) != 0)
+        goto out;
+    /* cs_nodedir_key() checked k against the config's identity. */
+    if ((r = cs_identity_format(cs_key_public(k), identity, sizeof identity)) !=
+        0) {
+        cs_out_error("cannot format the identity: %s", cs_strerror(r));
+        goto out;
+    }
+    printf("key ok: %s\n", identity);
+out:
+    cs_key_destroy(&k);
+    cs_nodedir_destroy(&d);
     return r;
 }

@@ -1,7 +1,7 @@
 /*  client/main.c - `cigsync`, the office program: global options and
  *  command dispatch.
  *
- *      cigsync [-C DIR] [--json] COMMAND [ARGS]
+ *      cigsync [-C DIR] [--passphrase-fd N] [--json] COMMAND [ARGS]
  *
  *  This file knows the list of commands, their usage text and the exit
  *  codes; the commands themselves live in cmd_*.c (cmd.h).  Exit status:
@@ -26,35 +26,45 @@ struct s_command {
     const char *summary; /* one line for the command list */
     const char *help;    /* details for `cigsync NAME --help` */
     bool json;           /* takes --json */
+    bool secret;         /* needs the secret key: takes --passphrase-fd */
 };
 
 static const struct s_command s_commands[] = {
-    {"init", cs_cmd_init, "DIR --name NAME --office CODE",
+    {"init", cs_cmd_init,
+     "DIR --name NAME --office CODE [--passphrase | --passphrase-fd N]",
      "create a node directory",
      "Creates DIR (which must not exist, or be empty) with mode 0700 and in\n"
      "it a new secret key (node.key, mode 0600), an empty replica\n"
      "(replica.db) and the config.  NAME is the node's display name (1-64\n"
      "bytes, no control characters); CODE its office code (2-8 of A-Z 0-9).\n"
      "Prints the node's identity (cs1:...) on stdout: the server's\n"
-     "administrator enrols it.  Other details go to stderr.\n",
-     false},
+     "administrator enrols it.  Other details go to stderr.\n"
+     "\n"
+     "--passphrase asks twice on the terminal for a passphrase and seals the\n"
+     "key with it (Argon2id, about half a second); --passphrase-fd N reads\n"
+     "it from file descriptor N instead, one line.  Every command that needs\n"
+     "the key then asks for it (see cigsync key).  A forgotten passphrase\n"
+     "cannot be recovered: the node must be made and enrolled again.\n"
+     "Without either option the key is stored unsealed, guarded only by its\n"
+     "file mode.\n",
+     false, false},
     {"add", cs_cmd_add, "TABLE FIELD=VALUE ...", "add a record",
      "Adds a record to TABLE and prints its new id.  VALUE is everything\n"
      "after the first '='; an empty VALUE means NULL.  office_id defaults\n"
      "to this node's office; give id=... to choose the id yourself.\n",
-     false},
+     false, false},
     {"set", cs_cmd_set, "TABLE ID FIELD=VALUE ...", "change fields of a record",
      "Sets the given fields of record ID.  An empty VALUE means NULL.\n"
      "Setting a field again settles its conflicts (see conflicts).\n",
-     false},
+     false, false},
     {"rm", cs_cmd_rm, "TABLE ID", "delete a record",
      "Deletes record ID.  The delete syncs to other offices and wins over\n"
      "their concurrent edits; `cigsync restore` brings the record back.\n",
-     false},
+     false, false},
     {"restore", cs_cmd_restore, "TABLE ID", "restore a deleted record",
      "Restores deleted record ID with the latest value of every field,\n"
      "including edits that arrived while it was deleted.\n",
-     false},
+     false, false},
     {"list", cs_cmd_list, "TABLE [--where FIELD=VALUE]... [--json]",
      "list records",
      "Lists the records of TABLE in id order, all fields.  --where keeps\n"
@@ -63,32 +73,42 @@ static const struct s_command s_commands[] = {
      "with \"...\"; with --json, prints an array of objects with every field\n"
      "in full: integers and reals as numbers, NULL as null, text as strings,\n"
      "blobs as strings of standard base64 (RFC 4648, with padding).\n",
-     true},
+     true, false},
     {"show", cs_cmd_show, "TABLE ID [--json]", "show a record and its history",
      "Shows every field of record ID, then its history: when, by whom and\n"
      "what (inserted, set FIELD = VALUE, deleted, restored, acknowledged\n"
      "conflict).  A deleted record shows \"(deleted)\" and its history.\n"
      "--json prints an object: table, id, state (live, deleted or\n"
      "incomplete), fields (null unless live) and history.\n",
-     true},
+     true, false},
     {"status", cs_cmd_status, "[--json]", "show this node's state",
-     "Shows the node's name, id, office, identity and paths, the local\n"
+     "Shows the node's name, id, office, identity and paths, whether its\n"
+     "key is protected by a passphrase (never asking for it), the local\n"
      "changes not yet sent, the size of the change log, the number of\n"
      "conflicts, the replica's clock and the time of the last sync.\n",
-     true},
+     true, false},
     {"conflicts", cs_cmd_conflicts, "[--json]",
      "list concurrent edits that lost",
      "Lists every conflict: a value written without its writer having seen\n"
      "the value that now wins (or the delete that removed the row).  Both\n"
      "are shown with who wrote them and when.  Set the field again to\n"
      "settle a conflict, or restore the row.\n",
-     true},
+     true, false},
     {"merge", cs_cmd_merge, "OTHERDIR", "take in another node's changes",
      "Applies every change held by the replica in node directory OTHERDIR\n"
      "to this one, as a sync would, and prints how many were new.  For\n"
      "demonstrations and tests; it is not a sync and does not change the\n"
      "last sync time.\n",
-     false},
+     false, false},
+    {"key", cs_cmd_key, "check", "check the node's secret key",
+     "Loads the node's secret key (DIR/node.key), checks that it is the key\n"
+     "of the identity in DIR/config, and prints \"key ok: IDENTITY\".\n"
+     "A key protected by a passphrase needs it, as every command that signs\n"
+     "does: from --passphrase-fd N, else from the file descriptor in\n"
+     "$CIGSYNC_PASSPHRASE_FD, else asked on the terminal (three tries).\n"
+     "Fails with one line on stderr if the key is missing, unreadable, not\n"
+     "this node's, or the passphrase is wrong.\n",
+     false, true},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof *s_commands)
@@ -96,7 +116,8 @@ static const struct s_command s_commands[] = {
 static void
 s_print_list(FILE *f)
 {
-    fprintf(f, "usage: cigsync [-C DIR] [--json] COMMAND [ARGS]\n\n"
+    fprintf(f, "usage: cigsync [-C DIR] [--passphrase-fd N] [--json] COMMAND "
+               "[ARGS]\n\n"
                "Keeps this office's replica of the programme's records.\n\n"
                "commands:\n");
     for (size_t i = 0; i < S_NCOMMANDS; i++)
@@ -106,6 +127,11 @@ s_print_list(FILE *f)
             "show this list, or a command's usage");
     fprintf(f, "\noptions:\n"
                "  -C DIR       the node directory (default: $CIGSYNC_DIR)\n"
+               "  --passphrase-fd N\n"
+               "               read the passphrase of a protected key from\n"
+               "               file descriptor N, one line (default:\n"
+               "               $CIGSYNC_PASSPHRASE_FD, else ask on the\n"
+               "               terminal)\n"
                "  --json       machine-readable output (list, show, status,\n"
                "               conflicts)\n"
                "  --version    print the version\n"
@@ -159,11 +185,13 @@ s_help(int argc, char **argv)
     return S_EXIT_OK;
 }
 
-/* Runs command c with its arguments, after taking out --help and --json. */
+/* Runs command c with its arguments, after taking out --help, --json and,
+   for commands that need the secret key, --passphrase-fd N. */
 static int
 s_run(const struct s_command *c, struct cs_cmd_ctx *ctx, int argc, char **argv)
 {
     char **args = cs_xcalloc((size_t)argc + 1, sizeof *args);
+    char *value;
     int nargs = 0, r;
 
     for (int i = 0; i < argc; i++) {
@@ -174,6 +202,15 @@ s_run(const struct s_command *c, struct cs_cmd_ctx *ctx, int argc, char **argv)
         }
     }
     for (int i = 0; i < argc; i++) {
+        if (c->secret && (r = cs_cmd_option(argc, argv, &i, "--passphrase-fd",
+                                            &value)) != 0) {
+            if (r < 0 ||
+                cs_cmd_fd("--passphrase-fd", value, &ctx->pass_fd) != 0) {
+                free(args);
+                return S_EXIT_USAGE;
+            }
+            continue;
+        }
         if (strcmp(argv[i], "--json") != 0) {
             args[nargs++] = argv[i];
             continue;
@@ -195,11 +232,11 @@ s_run(const struct s_command *c, struct cs_cmd_ctx *ctx, int argc, char **argv)
 static int
 s_main(int argc, char **argv)
 {
-    struct cs_cmd_ctx ctx = {NULL, false};
+    struct cs_cmd_ctx ctx = {NULL, false, -1};
     const struct s_command *c;
     const char *env;
-    char *q;
-    int i = 1;
+    char *q, *value;
+    int i = 1, r;
 
     for (; i < argc && cs_cmd_is_option(argv[i]); i++) {
         const char *arg = argv[i];
@@ -217,6 +254,12 @@ s_main(int argc, char **argv)
         }
         if (strcmp(arg, "--json") == 0) {
             ctx.json = true;
+            continue;
+        }
+        if ((r = cs_cmd_option(argc, argv, &i, "--passphrase-fd", &value)) !=
+            0) {
+            if (r < 0 || cs_cmd_fd("--passphrase-fd", value, &ctx.pass_fd) != 0)
+                return S_EXIT_USAGE;
             continue;
         }
         if (strcmp(arg, "--version") == 0) {

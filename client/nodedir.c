@@ -11,6 +11,7 @@
 
 #include "nodedir.h"
 #include "out.h"
+#include "passphrase.h"
 #include "text.h"
 
 #define S_TIME_TEXT_MAX 32 /* "2026-11-27T05:38:01Z" and a NUL, with room */
@@ -21,6 +22,7 @@
 struct cs_nodedir {
     char *path;               /* the directory, as given */
     char *replica_path;       /* DIR/replica.db */
+    char *key_path;           /* DIR/node.key */
     struct cs_config *config; /* DIR/config */
     struct cs_store *store;   /* the open replica */
     struct cs_node_id node;   /* config node_id */
@@ -67,6 +69,7 @@ s_new(const char *path)
 
     d->path = cs_xstrdup(path);
     d->replica_path = cs_xasprintf("%s/%s", path, CS_NODEDIR_REPLICA);
+    d->key_path = cs_xasprintf("%s/%s", path, CS_NODEDIR_KEY);
     return d;
 }
 
@@ -81,9 +84,62 @@ cs_nodedir_destroy(struct cs_nodedir **dp)
     cs_store_destroy(&d->store);
     cs_config_destroy(&d->config);
     free(d->replica_path);
+    free(d->key_path);
     free(d->path);
     free(d);
     *dp = NULL;
+}
+
+/* ---- passphrases ------------------------------------------------------- */
+
+/* Gets a passphrase: from fd when it is >= 0, else on the terminal.
+     fd       the descriptor, or negative
+     prompt   shown on the terminal
+     confirm  ask twice on the terminal (a new passphrase)
+     no_tty   the error line when there is no terminal to ask on
+     pass     receives the passphrase (cs_passphrase_free())
+     len      receives its length
+   Prints the error line on failure. */
+static int
+s_pass_get(int fd, const char *prompt, bool confirm, const char *no_tty,
+           char **pass, size_t *len)
+{
+    int r;
+
+    if (fd >= 0)
+        r = cs_passphrase_read_fd(fd, pass, len);
+    else
+        r = cs_passphrase_read_tty(prompt, confirm, pass, len);
+    switch (r) {
+    case 0:
+        break;
+    case CS_ERR_NOT_FOUND:
+        cs_out_error("%s", no_tty);
+        break;
+    case CS_ERR_INVALID:
+        cs_out_error("empty passphrase refused");
+        break;
+    case CS_ERR_BAD_VALUE:
+        cs_out_error("the two passphrases differ");
+        break;
+    case CS_ERR_TOO_BIG:
+        cs_out_error("passphrase refused: longer than %d bytes",
+                     CS_PASSPHRASE_MAX);
+        break;
+    case CS_ERR_IO:
+        if (fd >= 0)
+            cs_out_error("cannot read the passphrase from file descriptor "
+                         "%d: %s",
+                         fd, strerror(errno));
+        else
+            cs_out_error("cannot read the passphrase from the terminal: %s",
+                         strerror(errno));
+        break;
+    default:
+        cs_out_error("cannot read the passphrase: %s", cs_strerror(r));
+        break;
+    }
+    return r;
 }
 
 /* ---- init -------------------------------------------------------------- */
@@ -208,15 +264,36 @@ s_config_write(struct cs_nodedir *d, const char *name, const char *office,
     return r;
 }
 
+/* Asks for the passphrase of a new key, if init was asked to seal it. */
+static int
+s_init_pass(const char *path, int pass_fd, char **pass, size_t *len)
+{
+    char *prompt;
+    int r;
+
+    *pass = NULL;
+    *len = 0;
+    if (pass_fd == CS_NODEDIR_PASS_NONE)
+        return 0;
+    prompt = cs_xasprintf("New passphrase for %s/%s: ", path, CS_NODEDIR_KEY);
+    r = s_pass_get(pass_fd, prompt, true,
+                   "--passphrase needs a terminal to ask on; give the "
+                   "passphrase with --passphrase-fd N",
+                   pass, len);
+    free(prompt);
+    return r;
+}
+
 int
 cs_nodedir_init(const char *path, const char *name, const char *office,
-                struct cs_nodedir **out)
+                int pass_fd, struct cs_nodedir **out)
 {
     struct cs_nodedir *d = NULL;
     struct cs_key *key = NULL;
+    char *pass = NULL;
+    size_t pass_len = 0;
     struct s_made made = {false, false, false, false};
     char identity[CS_IDENTITY_TEXT_LEN + 1];
-    char *key_path = NULL;
     bool exists;
     int r;
 
@@ -233,11 +310,12 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
                      office, CS_NODEDIR_OFFICE_MIN, CS_NODEDIR_OFFICE_MAX);
         return CS_ERR_USAGE;
     }
-    if ((r = s_check_empty(path, &exists)) != 0)
+    if ((r = s_check_empty(path, &exists)) != 0 ||
+        (r = s_init_pass(path, pass_fd, &pass, &pass_len)) != 0)
         return r;
     if ((r = cs_crypto_init()) != 0 || (r = cs_key_generate(&key)) != 0) {
         cs_out_error("cannot make a key: %s", cs_strerror(r));
-        return r;
+        goto out;
     }
     d = s_new(path);
     cs_key_node_id(key, &d->node);
@@ -254,10 +332,16 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
         }
         made.dir = true;
     }
-    key_path = cs_xasprintf("%s/%s", path, CS_NODEDIR_KEY);
-    if ((r = cs_key_save(key, key_path)) != 0) {
+    /* Sealing runs Argon2id with the default cost (key.h). */
+    if (pass != NULL)
+        r = cs_key_save_protected(key, d->key_path, pass, pass_len, NULL);
+    else
+        r = cs_key_save(key, d->key_path);
+    cs_passphrase_free(pass, pass_len); /* done with it: wipe it now */
+    pass = NULL;
+    if (r != 0) {
         made.key = r != CS_ERR_EXISTS;
-        cs_out_error("cannot write %s: %s", key_path, cs_strerror(r));
+        cs_out_error("cannot write %s: %s", d->key_path, cs_strerror(r));
         goto out;
     }
     made.key = true;
@@ -289,7 +373,7 @@ out:
         cs_nodedir_destroy(&d);
     }
     cs_key_destroy(&key);
-    free(key_path);
+    cs_passphrase_free(pass, pass_len);
     return r;
 }
 
@@ -422,8 +506,126 @@ cs_nodedir_replica_path(const struct cs_nodedir *d)
     return d->replica_path;
 }
 
+const char *
+cs_nodedir_key_path(const struct cs_nodedir *d)
+{
+    return d->key_path;
+}
+
 const struct cs_node_id *
 cs_nodedir_node(const struct cs_nodedir *d)
 {
     return &d->node;
+}
+
+/* ---- the secret key ---------------------------------------------------- */
+
+/* Prints the error line for a key file that cannot be loaded. */
+static int
+s_key_error(const struct cs_nodedir *d, int r)
+{
+    switch (r) {
+    case CS_ERR_NOT_FOUND:
+        cs_out_error("%s is missing: this node cannot sign without it; "
+                     "restore it from a backup",
+                     d->key_path);
+        break;
+    case CS_KEY_ERR_WRONG_PASSPHRASE:
+        cs_out_error("wrong passphrase for %s", d->key_path);
+        break;
+    case CS_ERR_PERM:
+        cs_out_error("cannot use %s: %s (it must be yours, mode 0600)",
+                     d->key_path, cs_strerror(r));
+        break;
+    case CS_ERR_KEY:
+        cs_out_error("%s is damaged or not a cigsync key file", d->key_path);
+        break;
+    default:
+        cs_out_error("cannot read %s: %s", d->key_path, cs_strerror(r));
+        break;
+    }
+    return r;
+}
+
+/* Loads the protected key of d with a passphrase from pass_fd, or asked
+   on the terminal (again after a wrong one, CS_NODEDIR_PASS_TRIES in
+   all). */
+static int
+s_key_unlock(const struct cs_nodedir *d, int pass_fd, struct cs_key **out)
+{
+    int tries = pass_fd >= 0 ? 1 : CS_NODEDIR_PASS_TRIES;
+    char *no_tty, *prompt, *pass = NULL;
+    size_t len = 0;
+    int r = 0;
+
+    no_tty = cs_xasprintf("%s is protected by a passphrase: give "
+                          "--passphrase-fd N or run from a terminal",
+                          d->key_path);
+    for (int i = 0; i < tries; i++) {
+        if (i == 0)
+            prompt = cs_xasprintf("Passphrase for %s: ", d->key_path);
+        else
+            prompt = cs_xasprintf("Wrong passphrase; try again for %s: ",
+                                  d->key_path);
+        r = s_pass_get(pass_fd, prompt, false, no_tty, &pass, &len);
+        free(prompt);
+        if (r != 0)
+            goto out; /* printed */
+        r = cs_key_load(d->key_path, pass, len, out);
+        cs_passphrase_free(pass, len);
+        pass = NULL;
+        if (r != CS_KEY_ERR_WRONG_PASSPHRASE)
+            break;
+    }
+    if (r != 0)
+        s_key_error(d, r);
+out:
+    free(no_tty);
+    return r;
+}
+
+/* Checks that k is the key the config of d names. */
+static int
+s_key_matches(const struct cs_nodedir *d, const struct cs_key *k)
+{
+    const char *want = cs_config_get(d->config, "identity");
+    char have[CS_IDENTITY_TEXT_LEN + 1];
+    struct cs_node_id id;
+    int r;
+
+    cs_key_node_id(k, &id);
+    if ((r = cs_identity_format(cs_key_public(k), have, sizeof have)) != 0) {
+        cs_out_error("cannot format the identity: %s", cs_strerror(r));
+        return r;
+    }
+    if (memcmp(id.b, d->node.b, CS_NODE_ID_BYTES) != 0 || want == NULL ||
+        strcmp(want, have) != 0) {
+        cs_out_error("%s is not this node's key: it is %s, but %s/%s says "
+                     "%s",
+                     d->key_path, have, d->path, CS_NODEDIR_CONFIG,
+                     want != NULL ? want : "no identity");
+        return CS_ERR_KEY;
+    }
+    return 0;
+}
+
+int
+cs_nodedir_key(const struct cs_nodedir *d, int pass_fd, struct cs_key **out)
+{
+    struct cs_key *k = NULL;
+    int r;
+
+    *out = NULL;
+    r = cs_key_load(d->key_path, NULL, 0, &k);
+    if (r == CS_KEY_ERR_NEED_PASSPHRASE)
+        r = s_key_unlock(d, pass_fd, &k);
+    else if (r != 0)
+        s_key_error(d, r);
+    if (r != 0 || (r = s_key_matches(d, k)) != 0)
+        goto out;
+    *out = k;
+    k = NULL;
+out:
+    cs_key_destroy(&k);
+    return r;
 }

@@ -23,9 +23,10 @@ set -euo pipefail
 #   git                  scripts/check-style.sh lists files with git ls-files.
 #   ca-certificates      so git and apt work over https where configured.
 #   procps               ps/pkill/pgrep for the end-to-end tests.
+#   python3              CLI tests: JSON checks, the pseudo-terminal driver.
 CS_PACKAGES="build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 libsodium-dev libzmq3-dev libmsgpack-dev libsqlite3-dev libzstd-dev sqlite3
-clang-format clang-tidy cppcheck git ca-certificates procps"
+clang-format clang-tidy cppcheck git ca-certificates procps python3"
 
 check_only=0
 case "${1:-}" in

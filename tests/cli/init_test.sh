@@ -15,6 +15,11 @@ grep -q 'node id' "$TMP/err" || fail "init tells no node id on stderr"
 [ "$(stat -c %a node)" = 700 ] || fail "node dir mode $(stat -c %a node)"
 [ "$(stat -c %a node/node.key)" = 600 ] ||
     fail "key mode $(stat -c %a node/node.key)"
+# without --passphrase the key is plain (kind 0, 69 bytes; passphrase_test.sh
+# covers sealed keys)
+[ "$(od -An -tu1 -j4 -N1 node/node.key | tr -d ' ')" = 0 ] ||
+    fail "key kind is not plain"
+[ "$(stat -c %s node/node.key)" = 69 ] || fail "key size"
 [ -f node/replica.db ] || fail "no replica.db"
 
 grep -qx 'format = 1' node/config || fail "config: format"
@@ -33,6 +38,9 @@ out | grep -q '^office  *ISF$' || fail "status office"
 out | grep -q "^identity  *$identity\$" || fail "status identity"
 out | grep -q '^pending  *0 ' || fail "status pending: $(out)"
 out | grep -q '^last sync  *never$' || fail "status last sync"
+out | grep -q '^key  *node/node\.key (no passphrase)$' || fail "status key"
+expect_ok cs -C node key check
+[ "$(out)" = "key ok: $identity" ] || fail "key check: $(out)"
 expect_ok cs -C node status --json
 out | json_check
 if have_python; then
@@ -102,7 +110,7 @@ for args in '' help --help -h; do
     out | grep -q '^commands:' || fail "'cigsync $args' prints no list"
     out | grep -q '^  conflicts ' || fail "'cigsync $args' lacks conflicts"
 done
-for cmd in init add set rm restore list show status conflicts merge; do
+for cmd in init add set rm restore list show status conflicts merge key; do
     expect_ok cs "$cmd" --help
     out | grep -q "^usage: cigsync .*$cmd" || fail "$cmd --help: $(out)"
     expect_ok cs help "$cmd"
@@ -113,6 +121,7 @@ expect_fail 2 'unknown command "frobnicate"' cs help frobnicate
 expect_fail 2 'unknown option "--frob"' cs --frob status
 expect_fail 2 'unknown option "--frob"' cs -C node status --frob
 expect_fail 2 '-C needs a directory' cs -C
+expect_fail 2 '--passphrase-fd needs a value' cs --passphrase-fd
 expect_fail 2 'no node directory: use -C DIR or set CIGSYNC_DIR' cs status
 
 echo "init_test: ok"
