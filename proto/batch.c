@@ -8,7 +8,7 @@
  *  arithmetic on wire bytes, STYLE.md 21).  The hash covers the body alone:
  *  it names the batch in the chain independent of who checks it.
  *
- *  Parsing reads top to bottom like the table in proto/spec/batch.md
+ *  Parsing reads top to bottom like the table in PROTOCOL.md
  *  (STYLE.md 25) and copies fixed-size fields into the struct; variable
  *  ones (body, payload) stay views.  The body's array header is read before
  *  its count is checked so that a body of another layout version is still
@@ -113,7 +113,7 @@ out:
     return r;
 }
 
-/* Appends the body (spec/batch.md "Body", fields in order) to w.
+/* Appends the body (PROTOCOL.md "Body", fields in order) to w.
      w           the writer, after the signature domain
      origin      node id of the signing key
      head        deployment, seq, prev_hash, HLC range, count
@@ -264,7 +264,7 @@ s_body_version(struct cs_reader *rd, size_t n, struct cs_batch *b)
     return 0;
 }
 
-/* Decodes the body (spec/batch.md "Body", top to bottom) into b. */
+/* Decodes the body (PROTOCOL.md "Body", top to bottom) into b. */
 static int
 s_body_parse(const struct cs_view *body, struct cs_batch *b)
 {

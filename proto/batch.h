@@ -8,7 +8,7 @@
  *  batches of one origin form a hash chain: seq 1, 2, 3, ... with no gaps,
  *  each naming the BLAKE2b-256 of the previous body, so that a missing,
  *  reordered or altered batch is detected (ARCHITECTURE.md "Change logs,
- *  batches, envelopes").  Byte-level spec and vectors: proto/spec/batch.md
+ *  batches, envelopes").  Byte-level spec and vectors: PROTOCOL.md
  *  (PROTOCOL.md "Batches"), tests/vectors/batch-*.vec.
  *
  *  Wire form, a msgpack array of 2: [body (bin), signature (bin 64)], where

@@ -1,5 +1,5 @@
 /*  proto/changeset.c - the compact encoding of a list of changes; see
- *  changeset.h, and spec/changeset.md for the format.
+ *  changeset.h, and PROTOCOL.md for the format.
  *
  *  Encoder.  One pass over the changes interns every table, column, row id
  *  and origin in a dictionary (struct s_dict: entries in first-appearance
@@ -56,7 +56,7 @@ static const size_t s_dash_pos[] = {8, 13, 18, 23};
 static const char s_hex[] = "0123456789abcdef";
 
 /* ------------------------------------------------------------------ */
-/* Rules shared by the encoder and the decoder (spec/changeset.md).     */
+/* Rules shared by the encoder and the decoder (PROTOCOL.md).     */
 
 /* Returns true when the bytes are a table or column name:
    [a-z_][a-z0-9_]*, at most CS_NAME_MAX bytes; or "" if allowed.
@@ -225,7 +225,7 @@ struct s_ref {
     uint32_t base_origin; /* ditto, when the change has a base */
 };
 
-/* Per-origin state of the delta encoding (spec/changeset.md): the HLC and
+/* Per-origin state of the delta encoding (PROTOCOL.md): the HLC and
    sequence number of the previous change of that origin, 0 before the
    first. */
 struct s_prev {
@@ -467,7 +467,7 @@ s_put_value(struct cs_writer *w, const struct cs_change *c)
     }
 }
 
-/* Writes one change (spec/changeset.md "Change").
+/* Writes one change (PROTOCOL.md "Change").
      w     the writer
      c     the change, valid (s_change_problem())
      ref   the dictionary indexes of what it names
@@ -867,7 +867,7 @@ s_read_value(struct s_dec *d, struct cs_value *v)
     return r != 0 ? s_fail(d, r, "a value") : 0;
 }
 
-/* Reads one change into *c (spec/changeset.md "Change"). */
+/* Reads one change into *c (PROTOCOL.md "Change"). */
 static int
 s_read_change(struct s_dec *d, struct cs_change *c)
 {

@@ -8,7 +8,7 @@
  *  as their 16 bytes; HLC times and origin sequence numbers are written as
  *  differences from the previous change of the same origin, which are
  *  small.  The byte-level format, its validation rules and the test vectors
- *  are in spec/changeset.md (PROTOCOL.md "Changeset").
+ *  are in PROTOCOL.md (PROTOCOL.md "Changeset").
  *
  *  This module is not the batch: it knows nothing of signatures, hashes,
  *  compression or origins' feeds, and it does not check changes against a
@@ -40,7 +40,7 @@
    point to. */
 struct cs_changeset;
 
-/* Appends the changeset encoding of ch[0..n) to w (spec/changeset.md).
+/* Appends the changeset encoding of ch[0..n) to w (PROTOCOL.md).
      ch  the changes, in the order they are to travel; NULL allowed when n
          is 0.  Only read.
      n   their number, at most CS_BATCH_CHANGES_MAX
@@ -66,7 +66,7 @@ CS_MUST_CHECK int cs_changeset_encode(const struct cs_change *ch, size_t n,
    CS_ERR_TRUNCATED when the bytes end early; CS_ERR_TRAILING when bytes
    follow the changeset; CS_ERR_TOO_BIG when len, a count, a name, a row id
    or a value exceeds its limit; CS_ERR_FORMAT for any other violation of
-   spec/changeset.md, including an unknown format number, an index out of
+   PROTOCOL.md, including an unknown format number, an index out of
    range and an invalid change; CS_ERR_INTERNAL only if this module's own
    arithmetic is wrong (never expected: the fuzz target treats it as a
    bug).  Decoded changes pass every check of cs_changeset_encode(). */

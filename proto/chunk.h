@@ -1,5 +1,5 @@
 /*  proto/chunk.h - splitting an envelope into chunks and reassembling it,
- *  resumably (PROTOCOL.md § Chunks, proto/spec/chunk.md).
+ *  resumably (PROTOCOL.md § Chunks).
  *
  *  On a 64 kbit/s link a 16 KiB chunk takes about 2 s; libzmq's heartbeat
  *  only resets when a whole frame has arrived, and a 128 KiB frame was
@@ -11,7 +11,7 @@
  *  (cs_reasm_offset()) and the sender continues from there
  *  (cs_splitter_seek()), so a drop costs at most the chunk in flight.
  *
- *  Rules the reassembler enforces (proto/spec/chunk.md § Reassembly):
+ *  Rules the reassembler enforces (PROTOCOL.md § Reassembly):
  *    - chunks arrive in order: a chunk must start at or before the offset
  *      held; one that starts after it (a gap) is refused;
  *    - bytes already held are accepted again without effect (duplicates

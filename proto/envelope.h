@@ -1,5 +1,5 @@
 /*  proto/envelope.h - envelopes: a payload encrypted for one recipient,
- *  authenticating its sender (PROTOCOL.md § Envelopes, proto/spec/envelope.md).
+ *  authenticating its sender (PROTOCOL.md § Envelopes).
  *
  *  Every signed batch and every bundle part that leaves a node, over the
  *  network or on a USB stick, travels in one envelope.  The payload is

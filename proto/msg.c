@@ -3,7 +3,7 @@
  *  Design notes.
  *
  *  Each message has one s_<name>_decode() that reads the elements after
- *  the type top to bottom like its table in proto/spec/messages.md
+ *  the type top to bottom like its table in PROTOCOL.md
  *  (STYLE.md 25), and one cs_msg_<name>_encode() that writes the same
  *  elements in the same order.  The checks that a value must pass beyond
  *  its msgpack type and length (seq >= 1, sorted heads, UTF-8, a chunk

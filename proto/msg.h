@@ -4,7 +4,7 @@
  *  one message each, between a node and the server.  Every message is a
  *  msgpack array whose first element is its type (enum cs_msg_type); the
  *  elements after it are fixed per type and listed, with their msgpack
- *  types and limits, in proto/spec/messages.md (PROTOCOL.md "Messages"),
+ *  types and limits, in PROTOCOL.md (PROTOCOL.md "Messages"),
  *  whose vectors are tests/vectors/msg-*.vec.
  *
  *  cs_msg_decode() is the one decoder of untrusted frames: it refuses a

@@ -119,7 +119,7 @@ seal(const struct cs_key *k, const struct cs_batch_head *h, const uint8_t *p,
         abort();
 }
 
-/* ---- an independent encoder of the body table (spec/batch.md) ---------- */
+/* ---- an independent encoder of the body table (PROTOCOL.md) ---------- */
 
 /* Every body field, plus ways to break the layout. */
 struct tb {

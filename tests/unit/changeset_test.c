@@ -746,7 +746,7 @@ test_compact(void)
 
 static const char *const OP_NAMES[] = {"?", "set", "ack", "ins", "del", "rst"};
 
-/* Renders change c as spec/changeset.md "Test vectors" describes:
+/* Renders change c as PROTOCOL.md "Test vectors" describes:
    TABLE ROW COL|- OP [VALUE] hlc=HLC origin=HEX seq=N base=none|HLC@HEX
    Returns a malloc'd line. */
 static char *

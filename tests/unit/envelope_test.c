@@ -190,7 +190,7 @@ test_vector(void)
     CS_CHECK_INT(vector_check(&v, got, n), 0);
     cs_envelope_plain_free(plain, plain_len);
 
-    /* The envelope id quoted in the vector and proto/spec/chunk.md. */
+    /* The envelope id quoted in the vector and PROTOCOL.md. */
     struct cs_chunk_id id;
     char id_hex[2 * CS_CHUNK_ID_BYTES + 1];
     cs_chunk_id_from_bytes(v.input, v.len, &id);

@@ -955,7 +955,7 @@ test_encoders_refuse(void)
             break;
         fit = n;
     }
-    /* spec/messages.md: a frame holds at least 279 heads. */
+    /* PROTOCOL.md: a frame holds at least 279 heads. */
     CS_CHECK_INT(fit, 279);
 
     struct cs_chunk c = {.total = 10, .offset = 5};
