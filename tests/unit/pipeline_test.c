@@ -8,9 +8,11 @@
 #include "test.h"
 
 #include "batch.h"
+#include "changeset.h"
 #include "envelope.h"
 #include "feed.h"
 #include "replicas.h"
+#include "workload.h"
 #include "writer.h"
 
 #define T0 1790000000000ULL
@@ -266,7 +268,99 @@ test_resigned_by_another_key(void)
     pair_free(&p);
 }
 
+static bool
+same_change(const struct cs_change *a, const struct cs_change *b)
+{
+    if (strcmp(a->table, b->table) != 0 || strcmp(a->row_id, b->row_id) != 0 ||
+        strcmp(a->col, b->col) != 0 || a->op != b->op || a->hlc.t != b->hlc.t ||
+        a->origin_seq != b->origin_seq ||
+        memcmp(&a->origin, &b->origin, sizeof a->origin) != 0 ||
+        a->has_base != b->has_base || a->value.type != b->value.type)
+        return false;
+    if (a->has_base &&
+        (a->base_hlc.t != b->base_hlc.t ||
+         memcmp(&a->base_origin, &b->base_origin, sizeof a->base_origin) != 0))
+        return false;
+    switch (a->value.type) {
+    case CS_VALUE_INTEGER:
+        return a->value.i == b->value.i;
+    case CS_VALUE_TEXT:
+    case CS_VALUE_BLOB:
+        return a->value.len == b->value.len &&
+               (a->value.len == 0 ||
+                memcmp(a->value.p, b->value.p, a->value.len) == 0);
+    default:
+        return true;
+    }
+}
+
+/* Batches of 1 to 100,000 realistic changes survive every layer intact. */
+static void
+test_batch_sizes(void)
+{
+    static const size_t sizes[] = {1, 10, 1000, 100000};
+    struct pair p;
+    CS_REQUIRE(pair_new(&p) == 0);
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        struct cs_workload *w = cs_workload_new(k + 1);
+        struct cs_writer list, batch, env;
+        struct cs_batch_head head;
+        struct cs_envelope e;
+        struct cs_batch b;
+        struct cs_changeset *cs = NULL;
+        uint8_t hash[CS_HASH_BYTES], zero[CS_HASH_BYTES] = {0};
+        uint8_t *plain = NULL, *raw = NULL;
+        size_t n, plain_len = 0, raw_len = 0, same = 0;
+        const struct cs_change *ch = cs_workload_office_day(w, sizes[k], &n);
+        n = sizes[k]; /* the generator may overshoot by a record */
+        cs_writer_init(&list, CS_PAYLOAD_RAW_MAX);
+        cs_writer_init(&batch, CS_BATCH_MAX);
+        cs_writer_init(&env, CS_ENVELOPE_MAX);
+        memset(&head, 0, sizeof head);
+        memcpy(head.deployment, deployment, sizeof head.deployment);
+        head.seq = 1;
+        head.count = n;
+        head.hlc_min = ch[0].hlc;
+        head.hlc_max = ch[n - 1].hlc;
+        CS_CHECK_INT(cs_changeset_encode(ch, n, &list), 0);
+        CS_CHECK_INT(cs_batch_seal(p.ka, &head, cs_writer_data(&list),
+                                   cs_writer_len(&list),
+                                   CS_BATCH_COMPRESSION_ZSTD, &batch, hash),
+                     0);
+        CS_CHECK_INT(cs_envelope_seal(p.ka, cs_key_public(p.kb), deployment,
+                                      CS_ENVELOPE_KIND_BATCH,
+                                      cs_writer_data(&batch),
+                                      cs_writer_len(&batch), &env),
+                     0);
+        if (cs_envelope_parse(cs_writer_data(&env), cs_writer_len(&env), &e) ==
+                0 &&
+            cs_envelope_open(&e, p.kb, deployment, &plain, &plain_len) == 0 &&
+            cs_batch_parse(plain, plain_len, &b) == 0 &&
+            cs_batch_verify(&b, cs_key_public(p.ka), deployment, 1, zero) ==
+                0 &&
+            cs_batch_payload(&b, &raw, &raw_len) == 0 &&
+            cs_changeset_decode(raw, raw_len, &cs) == 0 &&
+            cs_changeset_count(cs) == n) {
+            for (size_t i = 0; i < n; i++)
+                same += same_change(&ch[i], cs_changeset_at(cs, i));
+        }
+        CS_CHECK_INT(same, n);
+        printf("  %zu changes: %zu bytes enveloped (%.1f per change)\n", n,
+               cs_writer_len(&env), (double)cs_writer_len(&env) / (double)n);
+        cs_changeset_destroy(&cs);
+        free(raw);
+        if (plain != NULL)
+            cs_envelope_plain_free(plain, plain_len);
+        cs_writer_free(&list);
+        cs_writer_free(&batch);
+        cs_writer_free(&env);
+        cs_workload_destroy(&w);
+    }
+    pair_free(&p);
+}
+
 static const struct cs_test_case cases[] = {
+    {"batch_sizes", test_batch_sizes},
     {"round_trip", test_round_trip},
     {"order_and_chain", test_order_and_chain},
     {"tamper_envelope", test_tamper_envelope},
