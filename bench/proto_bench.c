@@ -141,6 +141,40 @@ s_gzip_json(const struct cs_change *ch, size_t n, long *plain)
     return out;
 }
 
+/* Bytes of the change lists (per batch, concatenated) compressed by
+   command (e.g. "gzip -6"), or -1 if it cannot run. */
+static long
+s_lists_compressed(const struct cs_change *ch, size_t n, size_t per,
+                   const char *command)
+{
+    char path[] = "/tmp/cs_proto_bench_XXXXXX";
+    char cmd[160];
+    long out = -1;
+    int fd = mkstemp(path);
+    FILE *f, *p;
+    if (fd < 0)
+        return -1;
+    f = fdopen(fd, "w");
+    for (size_t off = 0; off < n; off += per) {
+        struct cs_writer list;
+        size_t cnt = n - off < per ? n - off : per;
+        cs_writer_init(&list, CS_PAYLOAD_RAW_MAX);
+        if (cs_changeset_encode(ch + off, cnt, &list) == 0)
+            fwrite(cs_writer_data(&list), 1, cs_writer_len(&list), f);
+        cs_writer_free(&list);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s -c %s 2>/dev/null | wc -c", command, path);
+    if ((p = popen(cmd, "r")) != NULL) {
+        char line[64];
+        if (fgets(line, sizeof line, p) != NULL)
+            out = strtol(line, NULL, 10);
+        pclose(p);
+    }
+    unlink(path);
+    return out;
+}
+
 struct s_sealed {
     struct cs_writer *env; /* one envelope per batch */
     size_t n;              /* batches */
@@ -296,6 +330,9 @@ main(int argc, char **argv)
         best_open = t2 - t1 < best_open ? t2 - t1 : best_open;
     }
     json_gz = s_gzip_json(ch, n, &json_plain);
+    long lists_gz = s_lists_compressed(ch, n, per, "gzip -6");
+    long lists_zst = s_lists_compressed(ch, n, per, "zstd -3 -q");
+    long lists_zst19 = s_lists_compressed(ch, n, per, "zstd -19 -q");
 
     printf("proto_bench: %zu changes (seed %llu), %zu per batch, %zu "
            "batches, best of %d\n\n",
@@ -319,6 +356,13 @@ main(int argc, char **argv)
            (double)plain_bytes / n, (double)plain_bytes / json_gz);
     printf("%-52s %12.1f %10.2f\n", "cigsync change list, before zstd",
            (double)sealed.raw / n, (double)sealed.raw / json_gz);
+    printf("%-52s %12.1f %10.2f\n", "cigsync change lists in one file, gzip -6",
+           (double)lists_gz / n, (double)lists_gz / json_gz);
+    printf("%-52s %12.1f %10.2f\n", "cigsync change lists in one file, zstd -3",
+           (double)lists_zst / n, (double)lists_zst / json_gz);
+    printf("%-52s %12.1f %10.2f\n",
+           "cigsync change lists in one file, zstd -19",
+           (double)lists_zst19 / n, (double)lists_zst19 / json_gz);
     printf("%-52s %12.1f %10.2f\n",
            "cigsync on the wire (zstd, signed, encrypted)",
            (double)sealed.wire / n, (double)sealed.wire / json_gz);

@@ -92,7 +92,9 @@ s_compress(const uint8_t *p, size_t len, uint8_t **out, size_t *out_len)
     /* The content size in the frame header is what cs_batch_payload()
        demands; ZSTD_compress2() writes it by default, this says so. */
     if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
-                                            CS_BATCH_ZSTD_LEVEL)) ||
+                                            len > CS_BATCH_ZSTD_BIG
+                                                ? CS_BATCH_ZSTD_LEVEL_BIG
+                                                : CS_BATCH_ZSTD_LEVEL)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1))) {
         r = CS_ERR_INTERNAL;
         goto out;

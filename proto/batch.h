@@ -47,7 +47,15 @@
    byte, so no other signed cigsync object can be taken for a batch. */
 #define CS_BATCH_SIG_DOMAIN "cigsync batch v1"
 #define CS_BATCH_SIG_DOMAIN_BYTES 17 /* sizeof(CS_BATCH_SIG_DOMAIN), NUL in */
-#define CS_BATCH_ZSTD_LEVEL 3        /* zstd level of cs_batch_seal() */
+/* zstd levels of cs_batch_seal(): the strongest for the payloads of daily
+   work, where bytes on a 64 kbit/s link cost far more than CPU (measured
+   by bench/proto_bench: 17.8 bytes per change at 19, 20.1 at 12, 24.5 at
+   3, for 26k, 227k and 1.2M changes packed per second); a faster one above
+   CS_BATCH_ZSTD_BIG bytes, so that a large payload seals in about a
+   second. */
+#define CS_BATCH_ZSTD_LEVEL 19
+#define CS_BATCH_ZSTD_LEVEL_BIG 12
+#define CS_BATCH_ZSTD_BIG (1024u * 1024) /* payload bytes */
 
 /* Payload compression, the body's "compression" field. */
 enum cs_batch_compression {
@@ -94,7 +102,8 @@ struct cs_batch {
      payload      the change list (may be NULL when len is 0)
      len          its length, at most CS_PAYLOAD_RAW_MAX
      compression  CS_BATCH_COMPRESSION_ZSTD to compress at level
-                  CS_BATCH_ZSTD_LEVEL (the payload is then stored as it is
+                  CS_BATCH_ZSTD_LEVEL or, above CS_BATCH_ZSTD_BIG bytes,
+                  CS_BATCH_ZSTD_LEVEL_BIG (the payload is then stored as it is
                   if zstd does not make it smaller), or
                   CS_BATCH_COMPRESSION_NONE
      out          receives the wire form, appended
