@@ -103,25 +103,34 @@ cs_feed_seal(struct cs_store *s, const struct cs_key *k,
     return 0;
 }
 
-/* Checks the decoded changes against what the signed header says. */
+/* Checks the decoded changes against what the signed header says, and
+   that a node other than the relay only sends its own changes. */
 static int
-s_match_header(const struct cs_batch *b, const struct cs_changeset *cs)
+s_match_header(const struct cs_batch *b, const struct cs_changeset *cs,
+               const struct cs_node_id *relay)
 {
     const struct cs_change *ch = cs_changeset_changes(cs);
     size_t n = cs_changeset_count(cs);
+    bool may_relay =
+        relay != NULL && memcmp(relay->b, b->origin.b, CS_NODE_ID_BYTES) == 0;
 
     if (n != b->count)
         return CS_ERR_FORMAT;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (ch[i].hlc.t < b->hlc_min.t || ch[i].hlc.t > b->hlc_max.t)
             return CS_ERR_FORMAT;
+        if (!may_relay &&
+            memcmp(ch[i].origin.b, b->origin.b, CS_NODE_ID_BYTES) != 0)
+            return CS_ERR_KEY; /* changes in another node's name */
+    }
     return 0;
 }
 
 int
 cs_feed_accept(struct cs_store *s, const struct cs_key *me,
                const uint8_t deployment[CS_DEPLOYMENT_BYTES],
-               const uint8_t *envelope, size_t len, cs_feed_lookup_fn lookup,
+               const uint8_t *envelope, size_t len,
+               const struct cs_node_id *relay, cs_feed_lookup_fn lookup,
                void *arg, struct cs_apply_stats *st)
 {
     struct cs_envelope env;
@@ -172,7 +181,7 @@ cs_feed_accept(struct cs_store *s, const struct cs_key *me,
                              ref.prev)) != 0 ||
         (r = cs_batch_payload(&b, &raw, &raw_len)) != 0 ||
         (r = cs_changeset_decode(raw, raw_len, &cs)) != 0 ||
-        (r = s_match_header(&b, cs)) != 0)
+        (r = s_match_header(&b, cs, relay)) != 0)
         goto out;
     ref.seq = b.seq;
     memcpy(ref.prev, b.prev_hash, CS_HASH_BYTES);
@@ -181,7 +190,10 @@ cs_feed_accept(struct cs_store *s, const struct cs_key *me,
                              cs_changeset_count(cs), st);
 out:
     cs_changeset_destroy(&cs);
-    free(raw);
+    if (raw != NULL) {
+        sodium_memzero(raw, raw_len); /* personal data */
+        free(raw);
+    }
     if (plain != NULL)
         cs_envelope_plain_free(plain, plain_len);
     return r;

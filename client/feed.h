@@ -46,7 +46,9 @@ typedef int (*cs_feed_lookup_fn)(void *arg, const struct cs_node_id *node,
 
 /* Takes in one envelope holding a batch: opens it with me (it must be for
    me and for deployment), checks that its sender is the batch's origin and
-   a node lookup knows, verifies the batch (signature, deployment, and that
+   a node lookup knows, that every change is the origin's own unless the
+   origin is relay (the server, which passes on other nodes' changes; NULL
+   when there is none), verifies the batch (signature, deployment, and that
    it follows the last batch applied from that origin), decompresses and
    decodes its changes, checks them against the batch's count and HLC
    range, and applies them with cs_store_apply_batch.  All or nothing: on
@@ -60,8 +62,8 @@ typedef int (*cs_feed_lookup_fn)(void *arg, const struct cs_node_id *node,
 int cs_feed_accept(struct cs_store *s, const struct cs_key *me,
                    const uint8_t deployment[CS_DEPLOYMENT_BYTES],
                    const uint8_t *envelope, size_t len,
-                   cs_feed_lookup_fn lookup, void *arg,
-                   struct cs_apply_stats *st) CS_MUST_CHECK
-    CS_NONNULL(1, 2, 3, 6);
+                   const struct cs_node_id *relay, cs_feed_lookup_fn lookup,
+                   void *arg, struct cs_apply_stats *st) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 7);
 
 #endif

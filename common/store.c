@@ -200,6 +200,8 @@ struct cs_store {
     sqlite3_stmt *conf_clear;      /* forget a row's conflicts */
     sqlite3_stmt *conf_insert;     /* add a conflict */
     sqlite3_stmt *origin_insert;   /* intern a node id */
+    sqlite3_stmt *log_by_seq;      /* a change by (origin, origin_seq) */
+    sqlite3_stmt *log_same_time;   /* a SET of one field at one HLC */
 };
 
 static void s_set_errmsg(struct cs_store *s, const char *fmt, ...)
@@ -286,6 +288,17 @@ s_office_ok(const char *office)
     return true;
 }
 
+/* Returns the hex of a node id in a static buffer, for messages. */
+static const char *
+s_hex(const uint8_t b[CS_NODE_ID_BYTES])
+{
+    static char hex[CS_NODE_ID_HEX_LEN + 1];
+    struct cs_node_id id;
+    memcpy(id.b, b, CS_NODE_ID_BYTES);
+    cs_node_id_hex(&id, hex);
+    return hex;
+}
+
 /* ---- origins ----------------------------------------------------------- */
 
 static int
@@ -328,11 +341,17 @@ s_origin_oid(struct cs_store *s, const struct cs_node_id *node, int64_t *oid)
     char hex[CS_NODE_ID_HEX_LEN + 1];
     int r;
 
-    for (size_t i = 0; i < s->norigins; i++) {
-        if (memcmp(s->origins[i].b, node->b, CS_NODE_ID_BYTES) == 0) {
-            *oid = (int64_t)i + 1;
-            return 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < s->norigins; i++) {
+            if (memcmp(s->origins[i].b, node->b, CS_NODE_ID_BYTES) == 0) {
+                *oid = (int64_t)i + 1;
+                return 0;
+            }
         }
+        /* Another program may have interned origins since we loaded them:
+           read them again before adding one, so numbers never clash. */
+        if (pass == 0 && (r = s_origins_load(s)) != 0)
+            return r;
     }
     cs_node_id_hex(node, hex);
     sqlite3_bind_int64(s->origin_insert, 1, (int64_t)s->norigins + 1);
@@ -692,7 +711,15 @@ s_stmts_prepare(struct cs_store *s)
                        "(?, ?, ?, ?, ?, ?, ?)",
                        &s->conf_insert)) != 0 ||
         (r = s_prepare(s, "INSERT INTO zz_origin(oid, node) VALUES (?, ?)",
-                       &s->origin_insert)) != 0)
+                       &s->origin_insert)) != 0 ||
+        (r = s_prepare(s,
+                       "SELECT tid, row_id, col, op, value, hlc, base_hlc, "
+                       "base_oid FROM zz_log WHERE oid = ? AND oseq = ?",
+                       &s->log_by_seq)) != 0 ||
+        (r = s_prepare(s,
+                       "SELECT 1 FROM zz_log WHERE tid = ? AND row_id = ? AND "
+                       "col = ? AND op = 1 AND hlc = ? AND oid = ?",
+                       &s->log_same_time)) != 0)
         return r;
     return 0;
 }
@@ -886,6 +913,8 @@ cs_store_destroy(struct cs_store **sp)
     sqlite3_finalize(s->conf_clear);
     sqlite3_finalize(s->conf_insert);
     sqlite3_finalize(s->origin_insert);
+    sqlite3_finalize(s->log_by_seq);
+    sqlite3_finalize(s->log_same_time);
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
     free(s->origins);
@@ -1234,8 +1263,12 @@ s_table_stmts(struct cs_store *s, size_t ti)
     FILE *f;
     int r;
 
-    if (ts->upsert != NULL)
+    if (ts->upsert != NULL && ts->remove != NULL && ts->select != NULL)
         return 0;
+    sqlite3_finalize(ts->upsert);
+    sqlite3_finalize(ts->remove);
+    sqlite3_finalize(ts->select);
+    ts->upsert = ts->remove = ts->select = NULL;
     if ((f = open_memstream(&sql, &len)) == NULL)
         return CS_ERR_NOMEM;
     fprintf(f, "INSERT INTO \"%s\"(", t->name);
@@ -1435,12 +1468,108 @@ s_change_check(struct cs_store *s, const struct cs_change *ch, size_t *ti)
         return CS_ERR_INVALID;
     }
     if ((ch->value.type == SQLITE_TEXT || ch->value.type == SQLITE_BLOB) &&
+        ch->value.p == NULL && ch->value.len > 0) {
+        s_set_errmsg(s, "a value for %s.%s has no bytes", t->name, ch->col);
+        return CS_ERR_INVALID;
+    }
+    if ((ch->value.type == SQLITE_TEXT || ch->value.type == SQLITE_BLOB) &&
         ch->value.len > CS_STORE_VALUE_MAX) {
         s_set_errmsg(s, "a value for %s.%s is larger than %u bytes", t->name,
                      ch->col, CS_STORE_VALUE_MAX);
         return CS_ERR_TOO_BIG;
     }
     return 0;
+}
+
+/* True if column i of st holds value v (same type, same bytes). */
+static bool
+s_column_is(sqlite3_stmt *st, int i, const struct cs_value *v, int op)
+{
+    int type = sqlite3_column_type(st, i);
+    int want =
+        op == CS_OP_SET && v->type >= SQLITE_INTEGER && v->type <= SQLITE_BLOB
+            ? v->type
+            : SQLITE_NULL;
+    if (type != want)
+        return false;
+    switch (type) {
+    case SQLITE_INTEGER:
+        return sqlite3_column_int64(st, i) == v->i;
+    case SQLITE_FLOAT: {
+        double d = sqlite3_column_double(st, i);
+        return memcmp(&d, &v->d, sizeof d) == 0;
+    }
+    case SQLITE_TEXT:
+    case SQLITE_BLOB: {
+        const void *p = type == SQLITE_TEXT
+                            ? (const void *)sqlite3_column_text(st, i)
+                            : sqlite3_column_blob(st, i);
+        size_t n = (size_t)sqlite3_column_bytes(st, i);
+        return n == v->len && (n == 0 || memcmp(p, v->p, n) == 0);
+    }
+    default:
+        return true;
+    }
+}
+
+/* An origin must never give one number to two different changes, nor two
+   values to one field at one time: either would let replicas that saw the
+   changes in different orders disagree.  Sets *known when this exact
+   change is in the log already. */
+static int
+s_change_unique(struct cs_store *s, const struct cs_change *ch, size_t ti,
+                int64_t oid, int64_t base_oid, bool *known)
+{
+    sqlite3_stmt *st = s->log_by_seq;
+    int rc, r = 0;
+
+    *known = false;
+    sqlite3_bind_int64(st, 1, oid);
+    sqlite3_bind_int64(st, 2, (int64_t)ch->origin_seq);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        bool same =
+            sqlite3_column_int(st, 0) == s->tables[ti].tid &&
+            strcmp((const char *)sqlite3_column_text(st, 1), ch->row_id) == 0 &&
+            strcmp((const char *)sqlite3_column_text(st, 2), ch->col) == 0 &&
+            sqlite3_column_int(st, 3) == (int)ch->op &&
+            s_column_is(st, 4, &ch->value, ch->op) &&
+            (uint64_t)sqlite3_column_int64(st, 5) == ch->hlc.t &&
+            (sqlite3_column_type(st, 6) != SQLITE_NULL) == ch->has_base &&
+            (!ch->has_base ||
+             ((uint64_t)sqlite3_column_int64(st, 6) == ch->base_hlc.t &&
+              sqlite3_column_int64(st, 7) == base_oid));
+        if (!same) {
+            r = CS_ERR_CHAIN;
+            s_set_errmsg(s,
+                         "origin %s gave number %" PRIu64 " to two "
+                         "different changes",
+                         s_hex(ch->origin.b), ch->origin_seq);
+        }
+        *known = same;
+    } else if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading the log");
+    }
+    sqlite3_reset(st);
+    if (r != 0 || *known || ch->op != CS_OP_SET)
+        return r;
+    st = s->log_same_time;
+    sqlite3_bind_int(st, 1, s->tables[ti].tid);
+    sqlite3_bind_text(st, 2, ch->row_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ch->col, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (int64_t)ch->hlc.t);
+    sqlite3_bind_int64(st, 5, oid);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r = CS_ERR_CHAIN;
+        s_set_errmsg(s, "origin %s wrote two values of %s.%s at one time",
+                     s_hex(ch->origin.b), s->tables[ti].name, ch->col);
+    } else if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading the log");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return r;
 }
 
 /* Logs one remote change; *fresh is false for a duplicate. */
@@ -1450,9 +1579,13 @@ s_change_log(struct cs_store *s, const struct cs_change *ch, size_t ti,
 {
     sqlite3_stmt *st = s->log_insert;
     int64_t base_oid = 0;
+    bool known;
     int r;
 
+    *fresh = false;
     if (ch->has_base && (r = s_origin_oid(s, &ch->base_origin, &base_oid)) != 0)
+        return r;
+    if ((r = s_change_unique(s, ch, ti, oid, base_oid, &known)) != 0 || known)
         return r;
     sqlite3_bind_int(st, 1, s->tables[ti].tid);
     sqlite3_bind_text(st, 2, ch->row_id, -1, SQLITE_STATIC);

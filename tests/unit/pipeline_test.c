@@ -115,7 +115,7 @@ test_round_trip(void)
     CS_CHECK_INT(sql(p.a, "UPDATE item SET c = 'ok'"), 0);
     CS_REQUIRE(envelope_for(&p, p.ka, 1, deployment, &env) == 0);
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env),
-                                cs_writer_len(&env), lookup, &p, &st),
+                                cs_writer_len(&env), NULL, lookup, &p, &st),
                  0);
     CS_CHECK_INT(st.applied, 5);
     da = dump(p.a);
@@ -125,7 +125,7 @@ test_round_trip(void)
     free(db);
     /* The same envelope again applies nothing. */
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env),
-                                cs_writer_len(&env), lookup, &p, &st),
+                                cs_writer_len(&env), NULL, lookup, &p, &st),
                  0);
     CS_CHECK_INT(st.applied, 0);
     CS_CHECK_INT(log_count(p.b), 5);
@@ -145,14 +145,14 @@ test_order_and_chain(void)
     CS_REQUIRE(envelope_for(&p, p.ka, 2, deployment, &e2) == 0);
     /* Batch 2 before batch 1 is refused; then both in order apply. */
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&e2),
-                                cs_writer_len(&e2), lookup, &p, NULL),
+                                cs_writer_len(&e2), NULL, lookup, &p, NULL),
                  CS_ERR_SEQUENCE);
     CS_CHECK_INT(log_count(p.b), 0);
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&e1),
-                                cs_writer_len(&e1), lookup, &p, NULL),
+                                cs_writer_len(&e1), NULL, lookup, &p, NULL),
                  0);
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&e2),
-                                cs_writer_len(&e2), lookup, &p, NULL),
+                                cs_writer_len(&e2), NULL, lookup, &p, NULL),
                  0);
     CS_CHECK_INT(sql_int(p.b, "SELECT count(*) FROM item WHERE a = 'y'"), 1);
     cs_writer_free(&e1);
@@ -176,7 +176,7 @@ test_tamper_envelope(void)
     for (size_t i = 0; i < len; i++) {
         memcpy(copy, cs_writer_data(&env), len);
         copy[i] ^= 0x01;
-        if (cs_feed_accept(p.b, p.kb, deployment, copy, len, lookup, &p,
+        if (cs_feed_accept(p.b, p.kb, deployment, copy, len, NULL, lookup, &p,
                            NULL) != 0)
             refused++;
     }
@@ -184,11 +184,11 @@ test_tamper_envelope(void)
     /* Every truncation, and one byte appended. */
     for (size_t n = 0; n < len; n++)
         CS_CHECK(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env), n,
-                                lookup, &p, NULL) != 0);
+                                NULL, lookup, &p, NULL) != 0);
     memcpy(copy, cs_writer_data(&env), len);
     copy[len] = 0;
-    CS_CHECK(cs_feed_accept(p.b, p.kb, deployment, copy, len + 1, lookup, &p,
-                            NULL) != 0);
+    CS_CHECK(cs_feed_accept(p.b, p.kb, deployment, copy, len + 1, NULL, lookup,
+                            &p, NULL) != 0);
     CS_CHECK_INT(log_count(p.b), 0);
     free(copy);
     cs_writer_free(&env);
@@ -206,19 +206,19 @@ test_misdirected_and_forged(void)
     CS_REQUIRE(envelope_for(&p, p.ka, 1, deployment, &env) == 0);
     /* Opened by the wrong node. */
     CS_CHECK_INT(cs_feed_accept(p.b, p.kc, deployment, cs_writer_data(&env),
-                                cs_writer_len(&env), lookup, &p, NULL),
+                                cs_writer_len(&env), NULL, lookup, &p, NULL),
                  CS_ERR_NOT_FOR_US);
     /* Replayed into another deployment. */
     memcpy(other, deployment, sizeof other);
     other[0] ^= 0xff;
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, other, cs_writer_data(&env),
-                                cs_writer_len(&env), lookup, &p, NULL),
+                                cs_writer_len(&env), NULL, lookup, &p, NULL),
                  CS_ERR_DEPLOYMENT);
     cs_writer_free(&env);
     /* Wrapped by a stranger: its key is not known. */
     CS_REQUIRE(envelope_for(&p, p.kc, 1, deployment, &env) == 0);
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env),
-                                cs_writer_len(&env), lookup, &p, NULL),
+                                cs_writer_len(&env), NULL, lookup, &p, NULL),
                  CS_ERR_NOT_FOUND);
     cs_writer_free(&env);
     CS_CHECK_INT(log_count(p.b), 0);
@@ -258,7 +258,7 @@ test_resigned_by_another_key(void)
                                 CS_ENVELOPE_KIND_BATCH, cs_writer_data(&batch),
                                 cs_writer_len(&batch), &env) == 0);
     CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env),
-                                cs_writer_len(&env), lookup, &p, NULL),
+                                cs_writer_len(&env), NULL, lookup, &p, NULL),
                  CS_ERR_KEY);
     CS_CHECK_INT(log_count(p.b), 0);
     free(bytes);
@@ -292,6 +292,60 @@ same_change(const struct cs_change *a, const struct cs_change *b)
     default:
         return true;
     }
+}
+
+/* A node may only send its own changes; only the relay (the server) may
+   pass on other nodes' changes. */
+static void
+test_foreign_origin(void)
+{
+    struct pair p;
+    struct change_set set = {NULL, 0};
+    struct cs_writer list, batch, env;
+    struct cs_batch_head head;
+    struct cs_change *flat;
+    struct cs_node_id ida;
+    uint8_t hash[CS_HASH_BYTES];
+    CS_REQUIRE(pair_new(&p) == 0);
+    CS_CHECK_INT(sql(p.a, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_REQUIRE(collect(p.a, true, &set) == 0 && set.n > 1);
+    flat = cs_xcalloc(set.n, sizeof *flat);
+    for (size_t i = 0; i < set.n; i++)
+        flat[i] = set.v[i].ch;
+    cs_key_node_id(p.kc, &flat[1].origin); /* in c's name */
+    memset(&head, 0, sizeof head);
+    memcpy(head.deployment, deployment, sizeof head.deployment);
+    head.seq = 1;
+    head.count = set.n;
+    head.hlc_min = head.hlc_max = flat[0].hlc;
+    for (size_t i = 0; i < set.n; i++)
+        if (flat[i].hlc.t > head.hlc_max.t)
+            head.hlc_max = flat[i].hlc;
+    cs_writer_init(&list, CS_PAYLOAD_RAW_MAX);
+    cs_writer_init(&batch, CS_BATCH_MAX);
+    cs_writer_init(&env, CS_ENVELOPE_MAX);
+    CS_REQUIRE(cs_changeset_encode(flat, set.n, &list) == 0);
+    CS_REQUIRE(cs_batch_seal(p.ka, &head, cs_writer_data(&list),
+                             cs_writer_len(&list), CS_BATCH_COMPRESSION_ZSTD,
+                             &batch, hash) == 0);
+    CS_REQUIRE(cs_envelope_seal(p.ka, cs_key_public(p.kb), deployment,
+                                CS_ENVELOPE_KIND_BATCH, cs_writer_data(&batch),
+                                cs_writer_len(&batch), &env) == 0);
+    CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env),
+                                cs_writer_len(&env), NULL, lookup, &p, NULL),
+                 CS_ERR_KEY);
+    CS_CHECK_INT(log_count(p.b), 0);
+    cs_key_node_id(p.ka, &ida);
+    CS_CHECK_INT(cs_feed_accept(p.b, p.kb, deployment, cs_writer_data(&env),
+                                cs_writer_len(&env), &ida, lookup, &p, NULL),
+                 0);
+    CS_CHECK_INT(log_count(p.b), (long long)set.n);
+    free(flat);
+    change_set_free(&set);
+    cs_writer_free(&list);
+    cs_writer_free(&batch);
+    cs_writer_free(&env);
+    pair_free(&p);
 }
 
 /* Batches of 1 to 100,000 realistic changes survive every layer intact. */
@@ -361,6 +415,7 @@ test_batch_sizes(void)
 
 static const struct cs_test_case cases[] = {
     {"batch_sizes", test_batch_sizes},
+    {"foreign_origin", test_foreign_origin},
     {"round_trip", test_round_trip},
     {"order_and_chain", test_order_and_chain},
     {"tamper_envelope", test_tamper_envelope},

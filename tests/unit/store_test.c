@@ -527,7 +527,42 @@ test_apply_batch_chain(void)
     cs_store_destroy(&b);
 }
 
+/* An origin that numbers two different changes alike, or writes two values
+   of one field at one HLC, is refused: replicas could otherwise disagree. */
+static void
+test_equivocation_refused(void)
+{
+    struct cs_store *b = fresh(2, "KOC");
+    struct cs_change ch[3];
+    CS_REQUIRE(b != NULL);
+    memset(ch, 0, sizeof ch);
+    for (int i = 0; i < 3; i++) {
+        ch[i].table = "item";
+        ch[i].row_id = "r1";
+        ch[i].col = "a";
+        ch[i].op = CS_OP_SET;
+        ch[i].value.type = SQLITE_TEXT;
+        ch[i].value.p = i == 0 ? "p" : "q";
+        ch[i].value.len = 1;
+        ch[i].hlc.t = (T0 << 16) + 5;
+        memset(&ch[i].origin, 9, sizeof ch[i].origin);
+        ch[i].origin_seq = 1 + (uint64_t)i;
+    }
+    CS_CHECK_INT(cs_store_apply(b, ch, 1, NULL), 0);
+    CS_CHECK_INT(cs_store_apply(b, ch, 1, NULL), 0); /* a true duplicate */
+    ch[2].origin_seq = 1;                            /* same number ... */
+    ch[2].hlc.t += 1;                                /* ... other change */
+    CS_CHECK_INT(cs_store_apply(b, &ch[2], 1, NULL), CS_ERR_CHAIN);
+    CS_CHECK(strstr(cs_store_errmsg(b), "two different changes") != NULL);
+    /* Same field, same time, another number. */
+    CS_CHECK_INT(cs_store_apply(b, &ch[1], 1, NULL), CS_ERR_CHAIN);
+    CS_CHECK(strstr(cs_store_errmsg(b), "at one time") != NULL);
+    CS_CHECK_INT(sql_int(b, "SELECT count(*) FROM zz_log"), 1);
+    cs_store_destroy(&b);
+}
+
 static const struct cs_test_case cases[] = {
+    {"equivocation_refused", test_equivocation_refused},
     {"apply_batch_chain", test_apply_batch_chain},
     {"feed_append", test_feed_append},
     {"check_finds_uncaptured_edit", test_check_finds_uncaptured_edit},
