@@ -93,6 +93,12 @@ cs_feed_seal(struct cs_store *s, const struct cs_key *k,
         max_changes = CS_FEED_BATCH_CHANGES;
     while (sealed) {
         r = s_seal_one(s, k, deployment, max_changes, st, &sealed);
+        if (r == CS_ERR_TOO_BIG && max_changes > 1) {
+            /* Large values: fewer changes per batch until they fit. */
+            max_changes = (max_changes + 1) / 2;
+            sealed = true;
+            continue;
+        }
         if (r == CS_ERR_EXISTS && retries++ < CS_FEED_RETRIES) {
             sealed = true; /* another program sealed first: read again */
             continue;

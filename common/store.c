@@ -540,6 +540,22 @@ out:
     return r;
 }
 
+/* Writes a statement refusing a field value larger than any replica
+   accepts (CS_STORE_VALUE_MAX), so it is refused where it is typed rather
+   than stalling this node's feed later. */
+static void
+s_size_check_sql(FILE *f, const struct cs_table *t)
+{
+    fprintf(f,
+            " SELECT RAISE(ABORT, 'cigsync: a field value is larger than "
+            "%u bytes') WHERE ",
+            CS_STORE_VALUE_MAX);
+    for (size_t i = 1; i < t->ncols; i++)
+        fprintf(f, "%slength(CAST(NEW.\"%s\" AS BLOB)) > %u",
+                i > 1 ? " OR " : "", t->cols[i], CS_STORE_VALUE_MAX);
+    fprintf(f, ";\n");
+}
+
 /* Writes the three capture triggers of table t to f. */
 static void
 s_triggers_sql(FILE *f, const struct cs_table *t)
@@ -556,13 +572,22 @@ s_triggers_sql(FILE *f, const struct cs_table *t)
             " WHEN (SELECT capture FROM zz_state) BEGIN\n"
             " SELECT RAISE(ABORT, 'cigsync: an id is 1 to 64 of A-Z a-z 0-9"
             " _ . : -') WHERE typeof(NEW.id) <> 'text' OR length(NEW.id)"
-            " NOT BETWEEN 1 AND 64 OR NEW.id GLOB '*[^A-Za-z0-9_.:-]*';\n"
+            " NOT BETWEEN 1 AND 64 OR NEW.id GLOB '*[^A-Za-z0-9_.:-]*';\n",
+            t->name, t->name);
+    s_size_check_sql(f, t);
+    /* A row inserted without an office belongs to this node's office,
+       unless its id is known: a re-insert (REPLACE INTO, or a restore by
+       INSERT) keeps the office the row had. */
+    fprintf(f,
             " UPDATE zz_state SET capture = 0;\n"
-            " UPDATE \"%s\" SET office_id = (SELECT value FROM zz_meta"
-            " WHERE key = 'office') WHERE id = NEW.id"
-            " AND office_id IS NULL;\n"
+            " UPDATE \"%s\" SET office_id = coalesce((SELECT l.value FROM"
+            " zz_cell c JOIN zz_log l ON l.tid = c.tid AND l.row_id ="
+            " c.row_id AND l.col = c.col AND l.hlc = c.hlc AND l.oid = c.oid"
+            " AND l.op = %d WHERE c.tid = %d AND c.row_id = NEW.id AND c.col ="
+            " 'office_id'), (SELECT value FROM zz_meta WHERE key = 'office'))"
+            " WHERE id = NEW.id AND office_id IS NULL;\n"
             " UPDATE zz_state SET capture = 1;\n %s;\n",
-            t->name, t->name, t->name, S_SQL_TICK);
+            t->name, CS_OP_SET, k, S_SQL_TICK);
     fprintf(f,
             " %s SELECT %d, NEW.id, '', CASE WHEN c.dead THEN %d ELSE %d END,"
             " NULL, s.hlc, 1, c.hlc, c.oid FROM zz_state s LEFT JOIN zz_cell c"
@@ -599,8 +624,10 @@ s_triggers_sql(FILE *f, const struct cs_table *t)
             "CREATE TRIGGER \"zz_upd_%s\" AFTER UPDATE ON \"%s\"\n"
             " WHEN (SELECT capture FROM zz_state) BEGIN\n"
             " SELECT RAISE(ABORT, 'cigsync: the id of a record cannot be "
-            "changed') WHERE NEW.id IS NOT OLD.id;\n %s;\n",
-            t->name, t->name, S_SQL_TICK);
+            "changed') WHERE NEW.id IS NOT OLD.id;\n",
+            t->name, t->name);
+    s_size_check_sql(f, t);
+    fprintf(f, " %s;\n", S_SQL_TICK);
     for (size_t i = 1; i < t->ncols; i++)
         fprintf(f,
                 " %s SELECT %d, NEW.id, '%s', %d, NEW.\"%s\", s.hlc, 1,"

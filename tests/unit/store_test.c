@@ -561,7 +561,32 @@ test_equivocation_refused(void)
     cs_store_destroy(&b);
 }
 
+static void
+test_replace_keeps_office_and_size_limit(void)
+{
+    struct cs_store *a = fresh(1, "ISF"), *c = fresh(3, "CEN");
+    CS_REQUIRE(a != NULL && c != NULL);
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_CHECK_INT(exchange(a, c), 0);
+    /* REPLACE INTO a known row keeps its office (scope follows office). */
+    CS_CHECK_INT(sql(c, "REPLACE INTO item(id, a) VALUES ('r1', 'y')"), 0);
+    CS_CHECK_INT(sql_int(c, "SELECT count(*) FROM item WHERE office_id = "
+                            "'ISF' AND a = 'y'"),
+                 1);
+    CS_CHECK(cs_store_check(c) == 0);
+    /* A value no replica accepts is refused where it is typed. */
+    CS_CHECK(sql(c, "INSERT INTO item(id, a) VALUES ('big', "
+                    "zeroblob(16777217))") != 0);
+    CS_CHECK(sql(c, "UPDATE item SET c = zeroblob(16777217)") != 0);
+    CS_CHECK_INT(sql_int(c, "SELECT count(*) FROM item"), 1);
+    CS_CHECK(cs_store_check(c) == 0);
+    cs_store_destroy(&a);
+    cs_store_destroy(&c);
+}
+
 static const struct cs_test_case cases[] = {
+    {"replace_keeps_office_and_size_limit",
+     test_replace_keeps_office_and_size_limit},
     {"equivocation_refused", test_equivocation_refused},
     {"apply_batch_chain", test_apply_batch_chain},
     {"feed_append", test_feed_append},
