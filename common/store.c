@@ -135,6 +135,11 @@ static const char s_engine_sql[] =
     "  seq INTEGER NOT NULL, -- the last of them\n"
     "  hash BLOB NOT NULL -- and its hash\n"
     ");\n"
+    "CREATE TABLE zz_applied(\n"
+    "  oid INTEGER NOT NULL, seq INTEGER NOT NULL, -- every batch applied\n"
+    "  hash BLOB NOT NULL, -- its hash, to recognise a forged older one\n"
+    "  PRIMARY KEY (oid, seq)\n"
+    ") WITHOUT ROWID;\n"
     "CREATE TABLE zz_batch(\n"
     "  seq INTEGER PRIMARY KEY, -- this node's batches: 1, 2, 3, ...\n"
     "  hash BLOB NOT NULL, -- BLAKE2b-256 of the signed body\n"
@@ -1664,19 +1669,32 @@ s_head_check(struct cs_store *s, const struct cs_batch_ref *ref, bool *dup)
     sqlite3_finalize(st);
     if (r != 0)
         return r;
-    if (ref->seq == seq &&
-        sodium_memcmp(ref->hash, hash, CS_STORE_HASH_BYTES) == 0) {
+    if (ref->seq <= seq) {
+        /* Applied before, if it is the batch we applied under that
+           number; another one is a fork of the origin's history. */
+        uint8_t had[CS_STORE_HASH_BYTES];
+        bool found = false;
+        if ((r = s_prepare(s,
+                           "SELECT hash FROM zz_applied WHERE oid = ? AND "
+                           "seq = ?",
+                           &st)) != 0)
+            return r;
+        sqlite3_bind_int64(st, 1, oid);
+        sqlite3_bind_int64(st, 2, (int64_t)ref->seq);
+        if (sqlite3_step(st) == SQLITE_ROW &&
+            sqlite3_column_bytes(st, 0) == CS_STORE_HASH_BYTES) {
+            memcpy(had, sqlite3_column_blob(st, 0), sizeof had);
+            found = true;
+        }
+        sqlite3_finalize(st);
+        if (found && sodium_memcmp(had, ref->hash, sizeof had) != 0) {
+            s_set_errmsg(s,
+                         "two different batches are numbered %" PRIu64
+                         " by one origin",
+                         ref->seq);
+            return CS_ERR_CHAIN;
+        }
         *dup = true;
-        return 0;
-    }
-    if (ref->seq == seq) {
-        s_set_errmsg(
-            s, "two different batches are numbered %" PRIu64 " by one origin",
-            seq);
-        return CS_ERR_CHAIN;
-    }
-    if (ref->seq < seq) {
-        *dup = true; /* an older batch, applied before */
         return 0;
     }
     if (ref->seq != seq + 1) {
@@ -1735,6 +1753,15 @@ s_head_set(struct cs_store *s, const struct cs_batch_ref *ref)
     if ((r = s_origin_oid(s, &ref->origin, &oid)) != 0 ||
         (r = s_prepare(s, "INSERT OR REPLACE INTO zz_head VALUES (?, ?, ?)",
                        &st)) != 0)
+        return r;
+    sqlite3_bind_int64(st, 1, oid);
+    sqlite3_bind_int64(st, 2, (int64_t)ref->seq);
+    sqlite3_bind_blob(st, 3, ref->hash, CS_STORE_HASH_BYTES, SQLITE_STATIC);
+    r = s_step_done(s, st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (r != 0 ||
+        (r = s_prepare(s, "INSERT INTO zz_applied VALUES (?, ?, ?)", &st)) != 0)
         return r;
     sqlite3_bind_int64(st, 1, oid);
     sqlite3_bind_int64(st, 2, (int64_t)ref->seq);

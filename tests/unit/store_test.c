@@ -521,6 +521,12 @@ test_apply_batch_chain(void)
     memset(ref.hash, 0x22, sizeof ref.hash);
     CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats), 0);
     CS_CHECK_INT(sql_int(b, "SELECT seq FROM zz_head"), 2);
+    /* A different batch 1 (a fork of the origin's history) is refused. */
+    ref.seq = 1;
+    memset(ref.prev, 0, sizeof ref.prev);
+    memset(ref.hash, 0x33, sizeof ref.hash);
+    CS_CHECK_INT(cs_store_apply_batch(b, &ref, flat, set.n, &stats),
+                 CS_ERR_CHAIN);
     free(flat);
     change_set_free(&set);
     cs_store_destroy(&a);
