@@ -24,8 +24,8 @@
 #define CS_FRAME_MAX (CS_CHUNK_DATA_MAX + 1024) /* any one message, bytes */
 #define CS_ENVELOPE_MAX (64u * 1024 * 1024)     /* one envelope, bytes */
 #define CS_BATCH_MAX (CS_ENVELOPE_MAX - 1024)   /* one signed batch, bytes */
-#define CS_PAYLOAD_RAW_MAX (256u * 1024 * 1024) /* decompressed payload */
-#define CS_BATCH_CHANGES_MAX 1000000u           /* changes in one batch */
+#define CS_PAYLOAD_RAW_MAX (64u * 1024 * 1024)  /* decompressed payload */
+#define CS_BATCH_CHANGES_MAX 200000u            /* changes in one batch */
 #define CS_NAME_MAX 64                          /* table/field name, bytes */
 #define CS_TEXT_MAX (16u * 1024 * 1024)         /* one field value, bytes */
 #define CS_HEADS_MAX 4096                       /* origins in one HELLO */
