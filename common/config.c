@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "fileio.h"
 #include "log.h"
 #include "mem.h"
 #include "reader.h"
@@ -434,49 +435,6 @@ out:
     return r;
 }
 
-/* Writes all n bytes at p to fd, retrying short writes and EINTR. */
-static int
-s_write_all(int fd, const char *p, size_t n)
-{
-    size_t done = 0;
-
-    while (done < n) {
-        ssize_t w = write(fd, p + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w == 0)
-            errno = EIO; /* no progress: report it as an I/O error */
-        if (w <= 0)
-            return CS_ERR_IO;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync()s the directory holding path, so that a rename in it survives a
-   crash.  File systems that cannot sync directories (EINVAL) pass. */
-static int
-s_fsync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd, r = 0;
-
-    if (slash == NULL)
-        dir = cs_xstrdup(".");
-    else
-        dir = cs_xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) {
-        r = CS_ERR_IO;
-        cs_log_err(r, "%s: %s", dir, strerror(errno));
-    }
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return r;
-}
-
 int
 cs_config_save(const struct cs_config *c, const char *path,
                const char *header_comment)
@@ -497,7 +455,7 @@ cs_config_save(const struct cs_config *c, const char *path,
         tmp = NULL; /* nothing to remove */
         goto out;
     }
-    if (s_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+    if (cs_file_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
         r = CS_ERR_IO;
         cs_log_err(r, "%s: %s", tmp, strerror(errno));
         goto out;
@@ -511,7 +469,7 @@ cs_config_save(const struct cs_config *c, const char *path,
     }
     free(tmp);
     tmp = NULL; /* renamed: nothing to remove */
-    r = s_fsync_dir(path);
+    r = cs_file_sync_dir(path);
 out:
     if (fd >= 0)
         close(fd);

@@ -19,6 +19,7 @@
 #include "prelude.h"
 
 #include "err.h"
+#include "fileio.h"
 #include "key.h"
 #include "log.h"
 #include "mem.h"
@@ -602,49 +603,6 @@ out:
     return r;
 }
 
-/* Writes all n bytes at p to fd, retrying short writes and EINTR. */
-static int
-s_write_all(int fd, const uint8_t *p, size_t n)
-{
-    size_t done = 0;
-
-    while (done < n) {
-        ssize_t w = write(fd, p + done, n - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w == 0)
-            errno = EIO; /* no progress: report it as an I/O error */
-        if (w <= 0)
-            return CS_ERR_IO;
-        done += (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync()s the directory holding path, so that a new name in it survives
-   a crash.  File systems that cannot sync directories (EINVAL) pass. */
-static int
-s_fsync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir;
-    int fd, r = 0;
-
-    if (slash == NULL)
-        dir = cs_xstrdup(".");
-    else
-        dir = cs_xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) {
-        r = CS_ERR_IO;
-        cs_log_err(r, "%s: %s", dir, strerror(errno));
-    }
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return r;
-}
-
 /* Writes the n bytes at p to a new file at path: O_EXCL, mode 0600,
    fsync()ed with its directory; on failure no partial file is left. */
 static int
@@ -664,7 +622,7 @@ s_file_write(const char *path, const uint8_t *p, size_t n)
         goto out;
     }
     created = true;
-    if (s_write_all(fd, p, n) != 0 || fsync(fd) != 0) {
+    if (cs_file_write_all(fd, p, n) != 0 || fsync(fd) != 0) {
         r = CS_ERR_IO;
         cs_log_err(r, "%s: %s", path, strerror(errno));
         goto out;
@@ -676,7 +634,7 @@ s_file_write(const char *path, const uint8_t *p, size_t n)
         cs_log_err(r, "%s: %s", path, strerror(errno));
         goto out;
     }
-    r = s_fsync_dir(path);
+    r = cs_file_sync_dir(path);
 out:
     if (fd >= 0)
         close(fd);
