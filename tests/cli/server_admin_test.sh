@@ -14,6 +14,12 @@ srv() {
     "$CIGSYNC_SERVER" "$@"
 }
 
+# srv_fail_at MESSAGE: fail, naming the line that called srv_fail.
+srv_fail_at() {
+    echo "FAIL (${BASH_SOURCE[2]##*/}:${BASH_LINENO[1]}): $*" >&2
+    exit 1
+}
+
 # srv_fail CODE REGEX CMD...: as lib.sh's expect_fail, for cigsync-server's
 # "cigsync-server: " error lines.
 srv_fail() {
@@ -22,15 +28,15 @@ srv_fail() {
     "$@" >"$TMP/out" 2>"$TMP/err"
     rc=$?
     [ "$rc" -eq "$code" ] ||
-        fail "expected exit $code, got $rc from: $* (stderr: $(cat "$TMP/err"))"
+        srv_fail_at "expected exit $code, got $rc from: $* (stderr: $(cat "$TMP/err"))"
     lines=$(wc -l <"$TMP/err")
     [ "$lines" -eq 1 ] ||
-        fail "expected one line on stderr from: $*, got: $(cat "$TMP/err")"
+        srv_fail_at "expected one line on stderr from: $*, got: $(cat "$TMP/err")"
     grep -q '^cigsync-server: ' "$TMP/err" ||
-        fail "stderr does not start with 'cigsync-server: ': $(cat "$TMP/err")"
+        srv_fail_at "stderr does not start with 'cigsync-server: ': $(cat "$TMP/err")"
     grep -Eq -- "$re" "$TMP/err" ||
-        fail "stderr of: $* does not match /$re/: $(cat "$TMP/err")"
-    [ ! -s "$TMP/out" ] || fail "unexpected stdout from: $*: $(cat "$TMP/out")"
+        srv_fail_at "stderr of: $* does not match /$re/: $(cat "$TMP/err")"
+    [ ! -s "$TMP/out" ] || srv_fail_at "unexpected stdout from: $*: $(cat "$TMP/out")"
 }
 
 # config_get DIR KEY: prints a value of DIR/config.
@@ -53,8 +59,8 @@ grep -q 'enroll' "$TMP/err" || fail "init does not tell how to enrol"
 [ "$(od -An -tu1 -j4 -N1 hub/server.key | tr -d ' ')" = 0 ] ||
     fail "key kind is not plain"
 [ "$(stat -c %a hub/replica.db)" = 600 ] || fail "replica mode"
-[ "$(ls hub | tr '\n' ' ')" = 'config replica.db server.key ' ] ||
-    fail "hub holds: $(ls hub)"
+[ "$(cd hub && echo *)" = 'config replica.db server.key' ] ||
+    fail "hub holds: $(cd hub && echo *)"
 
 grep -qx 'format = 1' hub/config || fail "config: format"
 grep -qx 'name = cigsync server' hub/config || fail "config: name"
@@ -283,19 +289,19 @@ if have_python; then
         '["audit", "central office", "isfana", "kochkor", "newsite"]' ] ||
         fail "json names: $(out | json_get '[n["name"] for n in d]')"
     k='[n for n in d if n["name"] == "kochkor"][0]'
-    [ "$(out | json_get "$k[\"status\"]")" = revoked ] || fail "json status"
-    [ "$(out | json_get "$k[\"revoked\"] is not None")" = true ] ||
+    [ "$(out | json_get "${k}[\"status\"]")" = revoked ] || fail "json status"
+    [ "$(out | json_get "${k}[\"revoked\"] is not None")" = true ] ||
         fail "json revoked time"
     i='[n for n in d if n["name"] == "isfana"][0]'
-    [ "$(out | json_get "$i[\"identity\"]")" = "$isf_id" ] || fail "json key"
-    [ "$(out | json_get "$i[\"node_id\"]")" = "$isf_node" ] || fail "json id"
-    [ "$(out | json_get "$i[\"scope\"]")" = 'writes and reads ISF' ] ||
+    [ "$(out | json_get "${i}[\"identity\"]")" = "$isf_id" ] || fail "json key"
+    [ "$(out | json_get "${i}[\"node_id\"]")" = "$isf_node" ] || fail "json id"
+    [ "$(out | json_get "${i}[\"scope\"]")" = 'writes and reads ISF' ] ||
         fail "json scope"
-    [ "$(out | json_get "$i[\"last_seen\"]")" = null ] || fail "json seen"
-    [ "$(out | json_get "$i[\"last_seq\"], $i[\"bytes_in\"], $i[\"bytes_out\"]")" = \
+    [ "$(out | json_get "${i}[\"last_seen\"]")" = null ] || fail "json seen"
+    [ "$(out | json_get "${i}[\"last_seq\"], ${i}[\"bytes_in\"], ${i}[\"bytes_out\"]")" = \
         '[0, 0, 0]' ] || fail "json counters"
     a='[n for n in d if n["name"] == "audit"][0]'
-    [ "$(out | json_get "$a[\"office\"]")" = null ] || fail "json office"
+    [ "$(out | json_get "${a}[\"office\"]")" = null ] || fail "json office"
 fi
 srv_fail 2 'nodes: expected DIR' srv nodes
 srv_fail 2 'unknown option "--csv"' srv nodes hub --csv
@@ -315,8 +321,10 @@ grep -q 'sealed with your passphrase' "$TMP/err" ||
 [ "$(stat -c %a hubp/server.key)" = 600 ] || fail "sealed key mode"
 # The office program checks key files the same way (common/key.c); a copy
 # laid out as a node directory shows that the passphrase opens this key.
-mkdir -m 700 keycheck && cp hubp/config hubp/replica.db keycheck/ &&
-    cp -p hubp/server.key keycheck/node.key || fail "copy"
+if ! mkdir -m 700 keycheck || ! cp hubp/config hubp/replica.db keycheck/ ||
+    ! cp -p hubp/server.key keycheck/node.key; then
+    fail "copying hubp/ to keycheck/"
+fi
 expect_ok cs -C keycheck --passphrase-fd 3 key check 3<<<'server words'
 [ "$(out)" = "key ok: $sealed_id" ] || fail "key check: $(out)"
 expect_fail 1 'wrong passphrase' \
