@@ -47,21 +47,6 @@ cs_nodedir_name_valid(const char *name)
     return true;
 }
 
-bool
-cs_nodedir_office_valid(const char *office)
-{
-    size_t len = strlen(office);
-
-    if (len < CS_NODEDIR_OFFICE_MIN || len > CS_NODEDIR_OFFICE_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = office[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
-}
-
 static struct cs_nodedir *
 s_new(const char *path)
 {
@@ -304,7 +289,7 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
                      name, CS_NODEDIR_NAME_MAX);
         return CS_ERR_USAGE;
     }
-    if (!cs_nodedir_office_valid(office)) {
+    if (!cs_store_office_valid(office)) {
         cs_out_error("bad office code \"%s\": use %d to %d of A-Z 0-9, "
                      "e.g. ISF",
                      office, CS_NODEDIR_OFFICE_MIN, CS_NODEDIR_OFFICE_MAX);

@@ -56,15 +56,12 @@ struct cs_nodedir;
    leading or trailing space. */
 bool cs_nodedir_name_valid(const char *name) CS_NONNULL(1);
 
-/* Returns true if office is 2..8 characters of [A-Z0-9]. */
-bool cs_nodedir_office_valid(const char *office) CS_NONNULL(1);
-
 /* Makes a new node directory at path (which must not exist, or be an
    empty directory): a fresh key, an empty replica for office recording
    name as this node's display name, and the config.
      path     the directory
      name     the node's display name (cs_nodedir_name_valid())
-     office   its office code (cs_nodedir_office_valid())
+     office   its office code (cs_store_office_valid())
      pass_fd  CS_NODEDIR_PASS_NONE for a plain key; CS_NODEDIR_PASS_TTY to
               ask twice on the terminal for a passphrase that seals it; a
               file descriptor to read that passphrase from (one line).

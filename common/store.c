@@ -280,8 +280,8 @@ s_name_ok(const char *name)
     return strncmp(name, "zz_", 3) != 0 && strncmp(name, "sqlite_", 7) != 0;
 }
 
-static bool
-s_office_ok(const char *office)
+bool
+cs_store_office_valid(const char *office)
 {
     size_t n = strlen(office);
     if (n < S_OFFICE_MIN || n > S_OFFICE_MAX)
@@ -780,7 +780,8 @@ s_meta_read_all(struct cs_store *s)
                      s->path, engine, CS_STORE_ENGINE_VERSION);
         goto out;
     }
-    if ((r = cs_node_id_parse(node, &s->self)) != 0 || !s_office_ok(office)) {
+    if ((r = cs_node_id_parse(node, &s->self)) != 0 ||
+        !cs_store_office_valid(office)) {
         r = CS_ERR_SCHEMA;
         s_set_errmsg(s, "%s: bad node id or office in zz_meta", s->path);
         goto out;
@@ -835,7 +836,7 @@ cs_store_create_with_schema(const char *path, const struct cs_node_id *self,
     int r;
 
     *out = NULL;
-    if (!s_office_ok(office))
+    if (!cs_store_office_valid(office))
         return CS_ERR_INVALID;
     if (strcmp(path, ":memory:") != 0 && stat(path, &st) == 0)
         return CS_ERR_EXISTS;

@@ -85,6 +85,9 @@ struct cs_table {
     bool *personal;  /* field is personal data */
 };
 
+/* Returns true if office is a valid office code: 2 to 8 of A-Z 0-9. */
+bool cs_store_office_valid(const char *office) CS_NONNULL(1);
+
 /* Creates a new replica at path (which must not exist) for node self
    (hex node id) of office, installs the bookkeeping tables, the programme
    schema and the capture triggers.  On success *out owns the open store.

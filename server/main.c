@@ -277,7 +277,7 @@ s_enroll_check(const char *name, const char *role, const char *office,
                                        "reads all and writes nothing");
     if (a->node.role == CS_REGISTRY_CENTRAL && office == NULL)
         office = CS_REGISTRY_CENTRAL_OFFICE;
-    if (office != NULL && !cs_registry_office_valid(office)) {
+    if (office != NULL && !cs_store_office_valid(office)) {
         q = cs_srvout_quote(office);
         cs_srvout_error("bad office code %s: 2-8 of A-Z 0-9", q);
         free(q);

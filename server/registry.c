@@ -96,21 +96,6 @@ cs_registry_name_valid(const char *name)
     return true;
 }
 
-bool
-cs_registry_office_valid(const char *office)
-{
-    size_t len = strlen(office);
-
-    if (len < CS_REGISTRY_OFFICE_MIN || len > CS_REGISTRY_OFFICE_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = office[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
-}
-
 int
 cs_registry_role_parse(const char *text, enum cs_registry_role *role)
 {
@@ -263,7 +248,7 @@ s_row_read(struct cs_registry *reg, sqlite3_stmt *st,
     if (role == NULL || cs_registry_role_parse(role, &n->role) != 0)
         what = "role";
     else if ((n->role == CS_REGISTRY_AUDITOR) != (office == NULL) ||
-             (office != NULL && !cs_registry_office_valid(office)))
+             (office != NULL && !cs_store_office_valid(office)))
         what = "office";
     else if (key == NULL || key_len != (int)sizeof n->key.b)
         what = "pubkey";
@@ -523,7 +508,7 @@ s_enroll_check(struct cs_registry *reg, const struct cs_registry_node *n)
 {
     bool office_ok = n->role == CS_REGISTRY_AUDITOR
                          ? n->office[0] == '\0'
-                         : cs_registry_office_valid(n->office);
+                         : cs_store_office_valid(n->office);
 
     if (!cs_registry_name_valid(n->name)) {
         snprintf(reg->errmsg, sizeof reg->errmsg, "bad node name");

@@ -93,9 +93,6 @@ struct cs_registry {
 /* Returns true if name is a usable node name (see the top of this file). */
 bool cs_registry_name_valid(const char *name) CS_NONNULL(1);
 
-/* Returns true if office is 2..8 characters of [A-Z0-9]. */
-bool cs_registry_office_valid(const char *office) CS_NONNULL(1);
-
 /* Parses "site", "central" or "auditor" into *role.  Returns 0, or
    CS_ERR_INVALID for anything else. */
 int cs_registry_role_parse(const char *text,
