@@ -33,6 +33,7 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <zmq.h>
 
 #include "attr.h"
 #include "config.h"

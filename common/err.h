@@ -40,7 +40,10 @@
     X(CS_ERR_NOT_FOR_US, -28, "addressed to another node")                     \
     X(CS_ERR_DECRYPT, -29, "cannot be decrypted: tampered or wrong key")       \
     X(CS_ERR_PASSPHRASE, -30, "wrong passphrase")                              \
-    X(CS_ERR_NEED_PASSPHRASE, -31, "the key is protected by a passphrase")
+    X(CS_ERR_NEED_PASSPHRASE, -31, "the key is protected by a passphrase")     \
+    X(CS_ERR_TIMEOUT, -32, "timed out")                                        \
+    X(CS_ERR_REVOKED, -33, "the node is not (or no longer) enrolled")          \
+    X(CS_ERR_PEER_GONE, -34, "the other side has gone")
 
 enum cs_err {
 #define CS_ERR_ENUM(name, code, text) name = code,

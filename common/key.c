@@ -813,3 +813,26 @@ out:
     sodium_memzero(my_x, sizeof my_x);
     return r;
 }
+
+int
+cs_key_curve(const struct cs_key *k, uint8_t pk[CS_KEY_CURVE_BYTES],
+             uint8_t sk[CS_KEY_CURVE_BYTES])
+{
+    if (crypto_sign_ed25519_pk_to_curve25519(pk, k->pk.b) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(sk, k->sk) != 0) {
+        sodium_memzero(pk, CS_KEY_CURVE_BYTES);
+        sodium_memzero(sk, CS_KEY_CURVE_BYTES);
+        return CS_ERR_KEY;
+    }
+    return 0;
+}
+
+int
+cs_pubkey_curve(const struct cs_pubkey *pk, uint8_t out[CS_KEY_CURVE_BYTES])
+{
+    if (crypto_sign_ed25519_pk_to_curve25519(out, pk->b) != 0) {
+        sodium_memzero(out, CS_KEY_CURVE_BYTES);
+        return CS_ERR_KEY;
+    }
+    return 0;
+}

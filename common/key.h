@@ -322,4 +322,27 @@ CS_MUST_CHECK int cs_key_load(const char *path, const char *pass,
 CS_MUST_CHECK int cs_key_info(const char *path, struct cs_key_info *info)
     CS_NONNULL(1, 2);
 
+#define CS_KEY_CURVE_BYTES crypto_scalarmult_curve25519_BYTES /* 32 */
+
+/* Computes k's Curve25519 key pair for CurveZMQ (ZMQ_CURVE_PUBLICKEY and
+   _SECRETKEY, RFC 26), mapped from the Ed25519 pair as libsodium's
+   crypto_sign_ed25519_{pk,sk}_to_curve25519 do, so a node has one
+   identity for signing and for its transport.
+     k   the key pair
+     pk  receives the Curve25519 public key
+     sk  receives the Curve25519 secret key: the caller wipes it
+         (sodium_memzero) as soon as libzmq has copied it
+   Returns 0, or CS_ERR_KEY (then pk and sk are zeroed). */
+CS_MUST_CHECK int cs_key_curve(const struct cs_key *k,
+                               uint8_t pk[CS_KEY_CURVE_BYTES],
+                               uint8_t sk[CS_KEY_CURVE_BYTES])
+    CS_NONNULL(1, 2, 3);
+
+/* Computes in out the Curve25519 public key of pk (the peer's
+   ZMQ_CURVE_SERVERKEY, or what a ZAP request carries for it).  Returns 0,
+   or CS_ERR_KEY if pk is not a usable Ed25519 key (then out is zeroed). */
+CS_MUST_CHECK int cs_pubkey_curve(const struct cs_pubkey *pk,
+                                  uint8_t out[CS_KEY_CURVE_BYTES])
+    CS_NONNULL(1, 2);
+
 #endif

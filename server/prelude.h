@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +32,7 @@
 
 #include <sodium.h>
 #include <sqlite3.h>
+#include <zmq.h>
 
 #include "attr.h"
 #include "config.h"
