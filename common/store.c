@@ -2875,3 +2875,39 @@ cs_store_feed_get(struct cs_store *s, uint64_t seq, uint8_t **bytes,
     sqlite3_finalize(st);
     return r;
 }
+
+int
+cs_store_row_office(struct cs_store *s, const char *table, const char *id,
+                    char *office, size_t len, bool *known)
+{
+    const struct cs_table *t = cs_store_table(s, table);
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    *known = false;
+    if (len > 0)
+        office[0] = '\0';
+    if (t == NULL) {
+        s_set_errmsg(s, "no table \"%s\"", table);
+        return CS_ERR_NO_TABLE;
+    }
+    if ((r = s_prepare(s,
+                       "SELECT l.value FROM zz_cell c JOIN zz_log l ON "
+                       "l.tid = c.tid AND l.row_id = c.row_id AND l.col = "
+                       "c.col AND l.hlc = c.hlc AND l.oid = c.oid AND l.op = 1"
+                       " WHERE c.tid = ? AND c.row_id = ? AND "
+                       "c.col = 'office_id'",
+                       &st)) != 0)
+        return r;
+    sqlite3_bind_int(st, 1, t->tid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+        *known = true;
+        snprintf(office, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading a row's office");
+    }
+    sqlite3_finalize(st);
+    return r;
+}

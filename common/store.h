@@ -169,6 +169,13 @@ int cs_store_delete(struct cs_store *s, const char *table,
 int cs_store_restore(struct cs_store *s, const char *table,
                      const char *id) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
 
+/* Reads the office a row belongs to: the winning value of its office_id,
+   also for a deleted row.  *known is false when this replica has no
+   office_id for it.  Returns 0, CS_ERR_NO_TABLE or CS_ERR_DB. */
+int cs_store_row_office(struct cs_store *s, const char *table, const char *id,
+                        char *office, size_t len, bool *known) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4, 6);
+
 /* Returns true if row id of table was deleted (and not restored). */
 bool cs_store_is_deleted(struct cs_store *s, const struct cs_table *t,
                          const char *id) CS_NONNULL(1, 2, 3);
