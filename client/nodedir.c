@@ -9,10 +9,13 @@
  */
 #include "prelude.h"
 
+#include "newdir.h"
 #include "nodedir.h"
 #include "out.h"
 #include "passphrase.h"
 #include "text.h"
+
+#define S_ERR_MAX 512 /* a message from cs_newdir_*() */
 
 #define S_TIME_TEXT_MAX 32 /* "2026-11-27T05:38:01Z" and a NUL, with room */
 #define S_CONFIG_HEADER                                                        \
@@ -129,78 +132,6 @@ s_pass_get(int fd, const char *prompt, bool confirm, const char *no_tty,
 
 /* ---- init -------------------------------------------------------------- */
 
-/* What cs_nodedir_init() has made so far, for undoing it. */
-struct s_made {
-    bool dir;     /* created the directory */
-    bool key;     /* wrote node.key */
-    bool replica; /* created replica.db */
-    bool config;  /* wrote config */
-};
-
-/* Checks that path does not exist, or is an empty directory; sets *exists
-   for the latter. */
-static int
-s_check_empty(const char *path, bool *exists)
-{
-    struct stat st;
-    struct dirent *e;
-    DIR *dir;
-    int r = 0;
-
-    *exists = false;
-    if (lstat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return 0;
-        cs_out_error("cannot use %s: %s", path, strerror(errno));
-        return CS_ERR_IO;
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        cs_out_error("%s already exists and is not a directory", path);
-        return CS_ERR_EXISTS;
-    }
-    if ((dir = opendir(path)) == NULL) {
-        cs_out_error("cannot read directory %s: %s", path, strerror(errno));
-        return CS_ERR_IO;
-    }
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        cs_out_error("%s already exists and is not empty", path);
-        r = CS_ERR_EXISTS;
-        break;
-    }
-    closedir(dir);
-    *exists = true;
-    return r;
-}
-
-/* Removes path if we made it; quiet, it runs after the error was told. */
-static void
-s_unlink_made(bool made, const char *dir, const char *name)
-{
-    char *path;
-
-    if (!made)
-        return;
-    path = cs_xasprintf("%s/%s", dir, name);
-    if (unlink(path) != 0 && errno != ENOENT)
-        cs_log_warn("could not remove %s: %s", path, strerror(errno));
-    free(path);
-}
-
-static void
-s_undo(const char *path, const struct s_made *made)
-{
-    s_unlink_made(made->config, path, CS_NODEDIR_CONFIG);
-    s_unlink_made(made->replica, path, CS_NODEDIR_REPLICA);
-    s_unlink_made(made->replica, path, CS_NODEDIR_REPLICA "-wal");
-    s_unlink_made(made->replica, path, CS_NODEDIR_REPLICA "-shm");
-    s_unlink_made(made->replica, path, CS_NODEDIR_REPLICA "-journal");
-    s_unlink_made(made->key, path, CS_NODEDIR_KEY);
-    if (made->dir && rmdir(path) != 0)
-        cs_log_warn("could not remove %s: %s", path, strerror(errno));
-}
-
 /* Writes the current UTC time as "2026-11-27T05:38:01Z". */
 static int
 s_now_utc(char buf[S_TIME_TEXT_MAX])
@@ -219,7 +150,7 @@ s_now_utc(char buf[S_TIME_TEXT_MAX])
 /* Fills and writes DIR/config. */
 static int
 s_config_write(struct cs_nodedir *d, const char *name, const char *office,
-               const char *identity, struct s_made *made)
+               const char *identity, struct cs_newdir *nd)
 {
     char hex[CS_NODE_ID_HEX_LEN + 1];
     char created[S_TIME_TEXT_MAX];
@@ -242,7 +173,8 @@ s_config_write(struct cs_nodedir *d, const char *name, const char *office,
     }
     path = cs_xasprintf("%s/%s", d->path, CS_NODEDIR_CONFIG);
     r = cs_config_save(d->config, path, S_CONFIG_HEADER);
-    made->config = r == 0; /* a failed save leaves nothing behind */
+    if (r == 0) /* a failed save leaves nothing behind */
+        cs_newdir_note(nd, CS_NODEDIR_CONFIG);
     if (r != 0)
         cs_out_error("cannot write %s: %s", path, cs_strerror(r));
     free(path);
@@ -277,9 +209,9 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
     struct cs_key *key = NULL;
     char *pass = NULL;
     size_t pass_len = 0;
-    struct s_made made = {false, false, false, false};
+    struct cs_newdir nd;
     char identity[CS_IDENTITY_TEXT_LEN + 1];
-    bool exists;
+    char err[S_ERR_MAX];
     int r;
 
     *out = NULL;
@@ -295,8 +227,12 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
                      office, CS_NODEDIR_OFFICE_MIN, CS_NODEDIR_OFFICE_MAX);
         return CS_ERR_USAGE;
     }
-    if ((r = s_check_empty(path, &exists)) != 0 ||
-        (r = s_init_pass(path, pass_fd, &pass, &pass_len)) != 0)
+    cs_newdir_init(&nd, path);
+    if ((r = cs_newdir_check(&nd, err, sizeof err)) != 0) {
+        cs_out_error("%s", err);
+        return r;
+    }
+    if ((r = s_init_pass(path, pass_fd, &pass, &pass_len)) != 0)
         return r;
     if ((r = cs_crypto_init()) != 0 || (r = cs_key_generate(&key)) != 0) {
         cs_out_error("cannot make a key: %s", cs_strerror(r));
@@ -309,13 +245,9 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
         cs_out_error("cannot format the identity: %s", cs_strerror(r));
         goto out;
     }
-    if (!exists) {
-        if (mkdir(path, CS_NODEDIR_DIR_MODE) != 0) {
-            cs_out_error("cannot create %s: %s", path, strerror(errno));
-            r = CS_ERR_IO;
-            goto out;
-        }
-        made.dir = true;
+    if ((r = cs_newdir_make(&nd, err, sizeof err)) != 0) {
+        cs_out_error("%s", err);
+        goto out;
     }
     /* Sealing runs Argon2id with the default cost (key.h). */
     if (pass != NULL)
@@ -324,37 +256,34 @@ cs_nodedir_init(const char *path, const char *name, const char *office,
         r = cs_key_save(key, d->key_path);
     cs_passphrase_free(pass, pass_len); /* done with it: wipe it now */
     pass = NULL;
+    if (r != CS_ERR_EXISTS)
+        cs_newdir_note(&nd, CS_NODEDIR_KEY);
     if (r != 0) {
-        made.key = r != CS_ERR_EXISTS;
         cs_out_error("cannot write %s: %s", d->key_path, cs_strerror(r));
         goto out;
     }
-    made.key = true;
     if ((r = cs_store_create(d->replica_path, &d->node, office, &d->store)) !=
         0) {
         /* cs_store_create removes its own partial files */
         cs_out_error("cannot create %s: %s", d->replica_path, cs_strerror(r));
         goto out;
     }
-    made.replica = true;
+    cs_newdir_note(&nd, CS_NODEDIR_REPLICA);
+    cs_newdir_note(&nd, CS_NODEDIR_REPLICA "-wal");
+    cs_newdir_note(&nd, CS_NODEDIR_REPLICA "-shm");
+    cs_newdir_note(&nd, CS_NODEDIR_REPLICA "-journal");
     if ((r = cs_store_origin_name(d->store, &d->node, name)) != 0) {
         cs_out_store_error(d->store, r, "recording the node name");
         goto out;
     }
-    if ((r = s_config_write(d, name, office, identity, &made)) != 0)
+    if ((r = s_config_write(d, name, office, identity, &nd)) != 0)
         goto out;
-    if (exists && chmod(path, CS_NODEDIR_DIR_MODE) != 0) {
-        cs_out_error("cannot set the permissions of %s: %s", path,
-                     strerror(errno));
-        r = CS_ERR_IO;
-        goto out;
-    }
     *out = d;
     d = NULL;
 out:
     if (d != NULL) {
         cs_store_destroy(&d->store);
-        s_undo(path, &made);
+        cs_newdir_undo(&nd);
         cs_nodedir_destroy(&d);
     }
     cs_key_destroy(&key);

@@ -44,7 +44,6 @@
 #define CS_NODEDIR_CONFIG "config" /* file names inside DIR */
 #define CS_NODEDIR_KEY "node.key"
 #define CS_NODEDIR_REPLICA "replica.db"
-#define CS_NODEDIR_DIR_MODE 0700  /* DIR's permissions */
 #define CS_NODEDIR_PASS_NONE (-1) /* init: a plain key, no passphrase */
 #define CS_NODEDIR_PASS_TTY (-2)  /* ask for the passphrase on the terminal */
 #define CS_NODEDIR_PASS_TRIES 3   /* passphrase attempts on a terminal */

@@ -2,14 +2,15 @@
  *
  *  Design note: init undoes itself.  Each step of cs_srvdir_init() records
  *  what it made (the directory, the key file, the replica and its -wal and
- *  -shm companions, the config) in a struct s_made; the one `out:` path
- *  removes exactly those on failure, and gives an empty directory that was
- *  there before its old mode back.  Nothing that existed before is removed,
- *  so running init on an existing server by mistake cannot hurt it: the
- *  emptiness check refuses first.
+ *  -shm companions, the config) in a struct cs_newdir (common/newdir.h);
+ *  the one `out:` path removes exactly those on failure, and gives an empty
+ *  directory that was there before its old mode back.  Nothing that existed
+ * before is removed, so running init on an existing server by mistake cannot
+ * hurt it: the emptiness check refuses first.
  */
 #include "prelude.h"
 
+#include "newdir.h"
 #include "srvdir.h"
 #include "srvout.h"
 
@@ -22,7 +23,7 @@
 #define S_PRINTABLE_MIN 0x20 /* ' ', first printable ASCII */
 #define S_PRINTABLE_MAX 0x7e /* '~', last printable ASCII */
 #define S_DECIMAL 10         /* base of port numbers */
-#define S_MODE_BITS 07777    /* permission bits of st_mode */
+#define S_ERR_MAX 512        /* a message from cs_newdir_*() */
 
 struct cs_srvdir {
     char *path;                              /* the directory, as given */
@@ -162,52 +163,6 @@ cs_srvdir_destroy(struct cs_srvdir **dp)
 
 /* ---- init ---------------------------------------------------------------- */
 
-/* What cs_srvdir_init() has made so far, for undoing it. */
-struct s_made {
-    bool dir;     /* created the directory */
-    bool chmoded; /* changed the mode of an empty one that was there */
-    mode_t mode;  /* ... from this */
-    bool key;     /* wrote server.key */
-    bool replica; /* created replica.db */
-    bool config;  /* wrote config */
-};
-
-/* Checks that path does not exist, or is an empty directory; *st gets
-   what lstat() found (st_mode 0 when nothing). */
-static int
-s_check_empty(const char *path, struct stat *st)
-{
-    struct dirent *e;
-    DIR *dir;
-    int r = 0;
-
-    memset(st, 0, sizeof *st);
-    if (lstat(path, st) != 0) {
-        memset(st, 0, sizeof *st);
-        if (errno == ENOENT)
-            return 0;
-        cs_srvout_error("cannot use %s: %s", path, strerror(errno));
-        return CS_ERR_IO;
-    }
-    if (!S_ISDIR(st->st_mode)) {
-        cs_srvout_error("%s already exists and is not a directory", path);
-        return CS_ERR_EXISTS;
-    }
-    if ((dir = opendir(path)) == NULL) {
-        cs_srvout_error("cannot read directory %s: %s", path, strerror(errno));
-        return CS_ERR_IO;
-    }
-    while ((e = readdir(dir)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        cs_srvout_error("%s already exists and is not empty", path);
-        r = CS_ERR_EXISTS;
-        break;
-    }
-    closedir(dir);
-    return r;
-}
-
 /* Reads the passphrase of the new key, if init was asked to seal it.
      path     the directory, for the prompt
      pass_fd  CS_SRVDIR_PASS_NONE, CS_SRVDIR_PASS_TTY or a descriptor
@@ -266,41 +221,15 @@ s_init_pass(const char *path, int pass_fd, char **pass, size_t *len)
     return r;
 }
 
-/* Makes the directory, or gives an empty one that exists mode 0700.
-     path  the directory
-     st    what s_check_empty() found there (st_mode 0: nothing)
-     made  notes what was made or changed */
-static int
-s_make_dir(const char *path, const struct stat *st, struct s_made *made)
-{
-    if (st->st_mode == 0) {
-        if (mkdir(path, CS_SRVDIR_DIR_MODE) != 0) {
-            cs_srvout_error("cannot create %s: %s", path, strerror(errno));
-            return CS_ERR_IO;
-        }
-        made->dir = true;
-    }
-    /* mkdir() is subject to the umask; chmod() is not. */
-    if (chmod(path, CS_SRVDIR_DIR_MODE) != 0) {
-        cs_srvout_error("cannot make %s private: %s", path, strerror(errno));
-        return CS_ERR_IO;
-    }
-    if (!made->dir) {
-        made->chmoded = true;
-        made->mode = st->st_mode & (mode_t)S_MODE_BITS;
-    }
-    return 0;
-}
-
 /* Makes the key and writes it.
      d         the directory being made
      pass      the passphrase that seals the key, or NULL for a plain key
      pass_len  its length
      key       receives the new key, owned by the caller
-     made      notes the key file once it is written */
+     nd        notes the key file once it is written */
 static int
 s_key_write(struct cs_srvdir *d, const char *pass, size_t pass_len,
-            struct cs_key **key, struct s_made *made)
+            struct cs_key **key, struct cs_newdir *nd)
 {
     int r;
 
@@ -312,7 +241,8 @@ s_key_write(struct cs_srvdir *d, const char *pass, size_t pass_len,
         r = cs_key_save_protected(*key, d->key_path, pass, pass_len, NULL);
     else
         r = cs_key_save(*key, d->key_path);
-    made->key = r == 0; /* a failed save leaves nothing behind */
+    if (r == 0) /* a failed save leaves nothing behind */
+        cs_newdir_note(nd, CS_SRVDIR_KEY);
     if (r != 0)
         cs_srvout_error("cannot write %s: %s", d->key_path, cs_strerror(r));
     return r;
@@ -320,7 +250,7 @@ s_key_write(struct cs_srvdir *d, const char *pass, size_t pass_len,
 
 /* Makes the consolidated replica and the registry in it. */
 static int
-s_replica_make(struct cs_srvdir *d, struct s_made *made)
+s_replica_make(struct cs_srvdir *d, struct cs_newdir *nd)
 {
     int r =
         cs_store_create(d->replica_path, &d->node, CS_SRVDIR_OFFICE, &d->store);
@@ -330,7 +260,10 @@ s_replica_make(struct cs_srvdir *d, struct s_made *made)
                         cs_strerror(r));
         return r;
     }
-    made->replica = true;
+    cs_newdir_note(nd, CS_SRVDIR_REPLICA);
+    cs_newdir_note(nd, CS_SRVDIR_REPLICA "-wal");
+    cs_newdir_note(nd, CS_SRVDIR_REPLICA "-shm");
+    cs_newdir_note(nd, CS_SRVDIR_REPLICA "-journal");
     cs_registry_init(&d->registry, cs_store_db(d->store), &d->node);
     if ((r = cs_registry_install(&d->registry)) != 0)
         cs_srvout_error("cannot create the registry in %s: %s", d->replica_path,
@@ -343,10 +276,10 @@ s_replica_make(struct cs_srvdir *d, struct s_made *made)
      name      the server's display name
      listen    its endpoint
      identity  its identity text
-     made      notes the config once it is written */
+     nd        notes the config once it is written */
 static int
 s_config_write(struct cs_srvdir *d, const char *name, const char *listen,
-               const char *identity, struct s_made *made)
+               const char *identity, struct cs_newdir *nd)
 {
     char node[CS_NODE_ID_HEX_LEN + 1];
     char deployment[CS_SRVDIR_DEPLOYMENT_HEX_LEN + 1];
@@ -377,57 +310,29 @@ s_config_write(struct cs_srvdir *d, const char *name, const char *listen,
     }
     path = cs_xasprintf("%s/%s", d->path, CS_SRVDIR_CONFIG);
     r = cs_config_save(d->config, path, S_CONFIG_HEADER);
-    made->config = r == 0; /* a failed save leaves nothing behind */
+    if (r == 0) /* a failed save leaves nothing behind */
+        cs_newdir_note(nd, CS_SRVDIR_CONFIG);
     if (r != 0)
         cs_srvout_error("cannot write %s: %s", path, cs_strerror(r));
     free(path);
     return r;
 }
 
-/* Removes dir/name if we made it; quiet, it runs after the error was told. */
-static void
-s_unlink_made(bool made, const char *dir, const char *name)
-{
-    char *path;
-
-    if (!made)
-        return;
-    path = cs_xasprintf("%s/%s", dir, name);
-    if (unlink(path) != 0 && errno != ENOENT)
-        cs_log_warn("could not remove %s: %s", path, strerror(errno));
-    free(path);
-}
-
-static void
-s_undo(const char *path, const struct s_made *made)
-{
-    s_unlink_made(made->config, path, CS_SRVDIR_CONFIG);
-    s_unlink_made(made->replica, path, CS_SRVDIR_REPLICA);
-    s_unlink_made(made->replica, path, CS_SRVDIR_REPLICA "-wal");
-    s_unlink_made(made->replica, path, CS_SRVDIR_REPLICA "-shm");
-    s_unlink_made(made->replica, path, CS_SRVDIR_REPLICA "-journal");
-    s_unlink_made(made->key, path, CS_SRVDIR_KEY);
-    if (made->dir && rmdir(path) != 0)
-        cs_log_warn("could not remove %s: %s", path, strerror(errno));
-    if (made->chmoded && chmod(path, made->mode) != 0)
-        cs_log_warn("could not restore the mode of %s: %s", path,
-                    strerror(errno));
-}
-
 int
 cs_srvdir_init(const char *path, const char *name, const char *listen,
                int pass_fd, struct cs_srvdir **out)
 {
-    struct s_made made = {false, false, 0, false, false, false};
+    struct cs_newdir nd;
     char identity[CS_IDENTITY_TEXT_LEN + 1];
+    char err[S_ERR_MAX];
     struct cs_srvdir *d = NULL;
     struct cs_key *key = NULL;
     char *pass = NULL;
     size_t pass_len = 0;
-    struct stat st;
     int r;
 
     *out = NULL;
+    cs_newdir_init(&nd, path);
     if (!cs_srvdir_name_valid(name)) {
         cs_srvout_error("bad server name: 1-%d bytes of text, no control "
                         "characters, no leading or trailing blanks",
@@ -442,8 +347,11 @@ cs_srvdir_init(const char *path, const char *name, const char *listen,
         free(q);
         return CS_ERR_USAGE;
     }
-    if ((r = s_check_empty(path, &st)) != 0 ||
-        (r = s_init_pass(path, pass_fd, &pass, &pass_len)) != 0)
+    if ((r = cs_newdir_check(&nd, err, sizeof err)) != 0) {
+        cs_srvout_error("%s", err);
+        goto out;
+    }
+    if ((r = s_init_pass(path, pass_fd, &pass, &pass_len)) != 0)
         goto out;
     if ((r = cs_crypto_init()) != 0) {
         cs_srvout_error("cannot start libsodium: %s", cs_strerror(r));
@@ -451,8 +359,11 @@ cs_srvdir_init(const char *path, const char *name, const char *listen,
     }
     d = s_new(path);
     randombytes_buf(d->deployment, sizeof d->deployment);
-    if ((r = s_make_dir(path, &st, &made)) != 0 ||
-        (r = s_key_write(d, pass, pass_len, &key, &made)) != 0)
+    if ((r = cs_newdir_make(&nd, err, sizeof err)) != 0) {
+        cs_srvout_error("%s", err);
+        goto out;
+    }
+    if ((r = s_key_write(d, pass, pass_len, &key, &nd)) != 0)
         goto out;
     cs_key_node_id(key, &d->node);
     d->pubkey = *cs_key_public(key);
@@ -460,8 +371,8 @@ cs_srvdir_init(const char *path, const char *name, const char *listen,
         cs_srvout_error("cannot format the identity: %s", cs_strerror(r));
         goto out;
     }
-    if ((r = s_replica_make(d, &made)) != 0 ||
-        (r = s_config_write(d, name, listen, identity, &made)) != 0)
+    if ((r = s_replica_make(d, &nd)) != 0 ||
+        (r = s_config_write(d, name, listen, identity, &nd)) != 0)
         goto out;
     *out = d;
     d = NULL;
@@ -470,7 +381,7 @@ out:
     cs_key_destroy(&key);
     cs_srvdir_destroy(&d); /* closes the replica before undo removes it */
     if (r != 0)
-        s_undo(path, &made);
+        cs_newdir_undo(&nd);
     return r;
 }
 

@@ -46,8 +46,7 @@
 #define CS_SRVDIR_CONFIG "config" /* file names inside DIR */
 #define CS_SRVDIR_KEY "server.key"
 #define CS_SRVDIR_REPLICA "replica.db"
-#define CS_SRVDIR_DIR_MODE 0700 /* DIR's permissions */
-#define CS_SRVDIR_OFFICE "HUB"  /* the replica's office code */
+#define CS_SRVDIR_OFFICE "HUB" /* the replica's office code */
 #define CS_SRVDIR_NAME_DEFAULT "cigsync server"
 #define CS_SRVDIR_NAME_MAX 64 /* longest server name, bytes */
 #define CS_SRVDIR_LISTEN_DEFAULT "tcp://127.0.0.1:7701"
