@@ -18,6 +18,7 @@
 #include "json.h"
 #include "nodedir.h"
 #include "out.h"
+#include "proto.h"
 #include "text.h"
 
 #define S_MERGE_CHUNK 10000             /* changes applied per transaction */
@@ -26,6 +27,19 @@
 #define S_LABEL_WIDTH 12 /* status: labels are padded to this width */
 
 /* ---- init -------------------------------------------------------------- */
+
+/* True for 32 lowercase hex digits. */
+static bool
+s_deployment_valid(const char *text)
+{
+    size_t n = 0;
+
+    for (; text[n] != '\0'; n++)
+        if (!((text[n] >= '0' && text[n] <= '9') ||
+              (text[n] >= 'a' && text[n] <= 'f')))
+            return false;
+    return n == 2 * CS_DEPLOYMENT_BYTES;
+}
 
 /* Works out where init gets the passphrase of the new key: its own
    --passphrase or --passphrase-fd, else a --passphrase-fd given before the
@@ -57,6 +71,7 @@ cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
     struct cs_nodedir *d = NULL;
     const char *dir = NULL;
     char *name = NULL, *office = NULL, *fd_arg = NULL, *value;
+    char *server = NULL, *server_key = NULL, *deployment = NULL;
     char hex[CS_NODE_ID_HEX_LEN + 1];
     bool prompt = false;
     int pass_fd, r;
@@ -81,6 +96,24 @@ cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
             fd_arg = value;
             continue;
         }
+        if ((r = cs_cmd_option(argc, argv, &i, "--server", &value)) < 0)
+            return r;
+        if (r == 1) {
+            server = value;
+            continue;
+        }
+        if ((r = cs_cmd_option(argc, argv, &i, "--server-key", &value)) < 0)
+            return r;
+        if (r == 1) {
+            server_key = value;
+            continue;
+        }
+        if ((r = cs_cmd_option(argc, argv, &i, "--deployment", &value)) < 0)
+            return r;
+        if (r == 1) {
+            deployment = value;
+            continue;
+        }
         if (strcmp(argv[i], "--passphrase") == 0) {
             prompt = true;
             continue;
@@ -94,10 +127,29 @@ cs_cmd_init(const struct cs_cmd_ctx *ctx, int argc, char **argv)
     if (dir == NULL || name == NULL || office == NULL)
         return cs_cmd_bad_args("init", "expected DIR --name NAME --office "
                                        "CODE");
+    if ((server == NULL) != (server_key == NULL))
+        return cs_cmd_bad_args("init", "--server and --server-key go "
+                                       "together");
+    if (deployment != NULL && !s_deployment_valid(deployment))
+        return cs_cmd_bad_args("init", "--deployment needs the 32 hex digits "
+                                       "that cigsync-server init printed");
     if ((r = s_init_pass_fd(ctx, prompt, fd_arg, &pass_fd)) != 0)
         return r;
     if ((r = cs_nodedir_init(dir, name, office, pass_fd, &d)) != 0)
         return r;
+    if ((server != NULL &&
+         (r = cs_nodedir_set_server(d, server, server_key)) != 0) ||
+        (deployment != NULL &&
+         (r = cs_store_meta_set(cs_nodedir_store(d), "deployment",
+                                deployment)) != 0)) {
+        /* The directory is complete but for this: say how to finish. */
+        if (r != CS_ERR_USAGE)
+            cs_out_error("%s was made, but recording the server failed; "
+                         "edit %s/config",
+                         dir, dir);
+        cs_nodedir_destroy(&d);
+        return r;
+    }
     printf("%s\n", cs_nodedir_get(d, "identity"));
     cs_node_id_hex(cs_nodedir_node(d), hex);
     fprintf(stderr,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "attr.h"
+#include "feedio.h"
 #include "key.h"
 #include "proto.h"
 #include "store.h"
@@ -41,8 +42,7 @@ int cs_feed_seal(struct cs_store *s, const struct cs_key *k,
 
 /* Finds the public key of a node id; returns 0, or CS_ERR_NOT_FOUND for
    a node this side does not know. */
-typedef int (*cs_feed_lookup_fn)(void *arg, const struct cs_node_id *node,
-                                 struct cs_pubkey *pk);
+typedef cs_feedio_lookup_fn cs_feed_lookup_fn;
 
 /* Takes in one envelope holding a batch: opens it with me (it must be for
    me and for deployment), checks that its sender is the batch's origin and

@@ -13,10 +13,13 @@
 #include "cmd.h"
 #include "out.h"
 
-#define S_EXIT_OK 0      /* success */
-#define S_EXIT_FAILURE 1 /* the command failed */
-#define S_EXIT_USAGE 2   /* bad command line */
-#define S_NAME_WIDTH 10  /* command names are padded to this in the list */
+#define S_EXIT_OK 0          /* success */
+#define S_EXIT_FAILURE 1     /* the command failed */
+#define S_EXIT_USAGE 2       /* bad command line */
+#define S_EXIT_UNREACHABLE 3 /* sync: the server could not be reached */
+#define S_EXIT_REFUSED 4     /* sync: the server refused this node */
+#define S_EXIT_DIFFERS 5     /* sync: content differs after a repair */
+#define S_NAME_WIDTH 10      /* command names are padded to this in the list */
 
 /* One command. */
 struct s_command {
@@ -31,7 +34,9 @@ struct s_command {
 
 static const struct s_command s_commands[] = {
     {"init", cs_cmd_init,
-     "DIR --name NAME --office CODE [--passphrase | --passphrase-fd N]",
+     "DIR --name NAME --office CODE [--server ENDPOINT --server-key "
+     "IDENTITY]\n"
+     "               [--deployment HEX] [--passphrase | --passphrase-fd N]",
      "create a node directory",
      "Creates DIR (which must not exist, or be empty) with mode 0700 and in\n"
      "it a new secret key (node.key, mode 0600), an empty replica\n"
@@ -39,6 +44,11 @@ static const struct s_command s_commands[] = {
      "bytes, no control characters); CODE its office code (2-8 of A-Z 0-9).\n"
      "Prints the node's identity (cs1:...) on stdout: the server's\n"
      "administrator enrols it.  Other details go to stderr.\n"
+     "\n"
+     "--server and --server-key name the server to sync with: its endpoint\n"
+     "(tcp://HOST:PORT) and its identity (cs1:..., what cigsync-server init\n"
+     "printed).  --deployment HEX (also printed there) lets the node make\n"
+     "bundles before its first sync; otherwise the first sync learns it.\n"
      "\n"
      "--passphrase asks twice on the terminal for a passphrase and seals the\n"
      "key with it (Argon2id, about half a second); --passphrase-fd N reads\n"
@@ -94,6 +104,27 @@ static const struct s_command s_commands[] = {
      "are shown with who wrote them and when.  Set the field again to\n"
      "settle a conflict, or restore the row.\n",
      true, false},
+    {"sync", cs_cmd_sync, "[--timeout SECONDS] [--quiet]",
+     "sync with the server once",
+     "Connects to the server (config: server, server_key), sends this\n"
+     "node's changes the server lacks, applies the server's, and exits 0\n"
+     "once this replica and the server are in step (their digests of the\n"
+     "content in this node's scope agree).  On a terminal it shows what it\n"
+     "sent and received; --quiet turns that off.  Exit status: 0 in step;\n"
+     "1 failure (a message says what); 2 bad command line; 3 the server\n"
+     "could not be reached for --timeout seconds (default 15); 4 the server\n"
+     "refused this node (not enrolled, or revoked); 5 the content still\n"
+     "differs from the server's after a repair.  A dropped link is resumed\n"
+     "where it stopped.\n",
+     false, true},
+    {"daemon", cs_cmd_daemon, "", "keep syncing while the server is reachable",
+     "Syncs in the foreground until SIGTERM or SIGINT: connects whenever the\n"
+     "server is reachable (retrying with back-off up to a minute), sends\n"
+     "local edits, made with cigsync or any SQLite tool, within about a\n"
+     "second, and applies what the server sends as it arrives.  Logs one\n"
+     "line per session on stderr (CIGSYNC_LOG=warn|info|debug).  Exits 4\n"
+     "if the server revokes this node.\n",
+     false, true},
     {"merge", cs_cmd_merge, "OTHERDIR", "take in another node's changes",
      "Applies every change held by the replica in node directory OTHERDIR\n"
      "to this one, as a sync would, and prints how many were new.  For\n"
@@ -226,6 +257,14 @@ s_run(const struct s_command *c, struct cs_cmd_ctx *ctx, int argc, char **argv)
     free(args);
     if (r == 0)
         return S_EXIT_OK;
+    if (c->run == cs_cmd_sync || c->run == cs_cmd_daemon) {
+        if (r == CS_ERR_TIMEOUT)
+            return S_EXIT_UNREACHABLE;
+        if (r == CS_ERR_REVOKED)
+            return S_EXIT_REFUSED;
+        if (r == CS_ERR_CHAIN)
+            return S_EXIT_DIFFERS;
+    }
     return r == CS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAILURE;
 }
 

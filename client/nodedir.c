@@ -543,3 +543,35 @@ out:
     cs_key_destroy(&k);
     return r;
 }
+
+int
+cs_nodedir_set_server(struct cs_nodedir *d, const char *endpoint,
+                      const char *identity)
+{
+    struct cs_pubkey pk;
+    char *path;
+    int r;
+
+    if (cs_identity_parse(identity, &pk) != 0) {
+        cs_out_error("--server-key needs the server's identity (cs1:..., "
+                     "what cigsync-server init printed)");
+        return CS_ERR_USAGE;
+    }
+    if (strncmp(endpoint, "tcp://", 6) != 0 &&
+        strncmp(endpoint, "ipc://", 6) != 0) {
+        cs_out_error("--server needs tcp://HOST:PORT or ipc://PATH");
+        return CS_ERR_USAGE;
+    }
+    if ((r = cs_config_set(d->config, "server", endpoint)) != 0 ||
+        (r = cs_config_set(d->config, "server_key", identity)) != 0) {
+        cs_out_error("cannot put the server in a config file: %s",
+                     cs_strerror(r));
+        return r;
+    }
+    path = cs_xasprintf("%s/%s", d->path, CS_NODEDIR_CONFIG);
+    r = cs_config_save(d->config, path, S_CONFIG_HEADER);
+    if (r != 0)
+        cs_out_error("cannot write %s: %s", path, cs_strerror(r));
+    free(path);
+    return r;
+}

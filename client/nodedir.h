@@ -119,4 +119,12 @@ int cs_nodedir_key(const struct cs_nodedir *d, int pass_fd,
 const struct cs_node_id *cs_nodedir_node(const struct cs_nodedir *d)
     CS_NONNULL(1);
 
+/* Records the server this node syncs with: config "server" (its
+   endpoint, tcp://HOST:PORT or ipc://PATH) and "server_key" (its
+   identity, cs1:...).  Returns 0, CS_ERR_USAGE for a bad endpoint or
+   identity, or CS_ERR_IO. */
+int cs_nodedir_set_server(struct cs_nodedir *d, const char *endpoint,
+                          const char *identity) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3);
+
 #endif

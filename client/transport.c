@@ -11,9 +11,17 @@
 #include "transport.h"
 
 struct cs_cli_transport {
-    void *ctx;    /* libzmq context, owned */
-    void *dealer; /* the connecting DEALER */
+    void *ctx;     /* libzmq context, owned */
+    void *dealer;  /* the connecting DEALER */
+    void *monitor; /* PAIR receiving the DEALER's connection events */
 };
+
+#define S_MONITOR_EVENTS                                                       \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |                  \
+     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |   \
+     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+#define S_MONITOR_FRAME_MAX 1024 /* an event frame, or its endpoint */
+#define S_MONITOR_EVENT_BYTES 6  /* uint16 event, uint32 value */
 
 /* Sets an int option; returns 0 or CS_ERR_IO (logged). */
 static int
@@ -91,6 +99,20 @@ cs_cli_transport_new(const char *endpoint, const struct cs_key *key,
     if ((r = s_configure(t->dealer, key, server)) != 0)
         goto out;
     r = CS_ERR_IO;
+    {
+        char addr[64];
+        int64_t max = S_MONITOR_FRAME_MAX;
+        snprintf(addr, sizeof addr, "inproc://cs-monitor-%p", (void *)t);
+        if (zmq_socket_monitor(t->dealer, addr, S_MONITOR_EVENTS) != 0 ||
+            (t->monitor = zmq_socket(t->ctx, ZMQ_PAIR)) == NULL ||
+            zmq_setsockopt(t->monitor, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
+            s_set_int(t->monitor, ZMQ_LINGER, 0) != 0 ||
+            zmq_connect(t->monitor, addr) != 0) {
+            cs_log_err(r, "cannot watch the connection: %s",
+                       zmq_strerror(errno));
+            goto out;
+        }
+    }
     if (zmq_connect(t->dealer, endpoint) != 0) {
         cs_log_err(r, "cannot connect to %s: %s", endpoint,
                    zmq_strerror(errno));
@@ -112,8 +134,13 @@ cs_cli_transport_destroy(struct cs_cli_transport **t)
     if (tr == NULL)
         return;
     /* zmq_ctx_term() waits for the socket's linger, bounded above. */
-    if (tr->dealer != NULL)
+    if (tr->dealer != NULL) {
+        if (tr->monitor != NULL)
+            zmq_socket_monitor(tr->dealer, NULL, 0);
         zmq_close(tr->dealer);
+    }
+    if (tr->monitor != NULL)
+        zmq_close(tr->monitor);
     if (tr->ctx != NULL)
         zmq_ctx_term(tr->ctx);
     free(tr);
@@ -208,4 +235,37 @@ cs_cli_transport_recv(struct cs_cli_transport *t, uint8_t buf[CS_FRAME_MAX],
 out:
     zmq_msg_close(&m);
     return r;
+}
+
+void *
+cs_cli_transport_monitor(const struct cs_cli_transport *t)
+{
+    return t->monitor;
+}
+
+int
+cs_cli_transport_event(struct cs_cli_transport *t, int *event, int *value)
+{
+    uint8_t buf[S_MONITOR_FRAME_MAX];
+    uint16_t ev;
+    uint32_t val;
+    int more = 0, n;
+    size_t len = sizeof more;
+
+    *event = 0;
+    *value = 0;
+    n = zmq_recv(t->monitor, buf, sizeof buf, ZMQ_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN ? CS_CLI_TRANSPORT_ERR_TIMEOUT : CS_ERR_IO;
+    if (n >= S_MONITOR_EVENT_BYTES) {
+        memcpy(&ev, buf, sizeof ev); /* host order, as libzmq wrote it */
+        memcpy(&val, buf + sizeof ev, sizeof val);
+        *event = ev;
+        *value = (int)val;
+    }
+    /* The second frame names the endpoint: not needed. */
+    while (zmq_getsockopt(t->monitor, ZMQ_RCVMORE, &more, &len) == 0 && more)
+        if (zmq_recv(t->monitor, buf, sizeof buf, ZMQ_DONTWAIT) < 0)
+            break;
+    return n >= S_MONITOR_EVENT_BYTES ? 0 : CS_ERR_FORMAT;
 }

@@ -105,4 +105,18 @@ CS_MUST_CHECK int cs_cli_transport_recv(struct cs_cli_transport *t,
                                         uint8_t buf[CS_FRAME_MAX], size_t *len,
                                         int timeout_ms) CS_NONNULL(1, 2, 3);
 
+/* Returns the socket that receives connection events, for a zmq_poll()
+   set (ZMQ_POLLIN). */
+void *cs_cli_transport_monitor(const struct cs_cli_transport *t) CS_NONNULL(1);
+
+/* Reads one connection event without waiting: *event is a ZMQ_EVENT_*
+   (HANDSHAKE_SUCCEEDED: a session can start; DISCONNECTED: it ended;
+   HANDSHAKE_FAILED_AUTH: the server refused this node's key, *value the
+   ZAP status code; HANDSHAKE_FAILED_PROTOCOL / NO_DETAIL: the handshake
+   failed otherwise, e.g. a wrong server key).  Returns 0,
+   CS_CLI_TRANSPORT_ERR_TIMEOUT when none is waiting, CS_ERR_FORMAT,
+   CS_ERR_IO. */
+CS_MUST_CHECK int cs_cli_transport_event(struct cs_cli_transport *t, int *event,
+                                         int *value) CS_NONNULL(1, 2, 3);
+
 #endif

@@ -207,6 +207,7 @@ struct cs_store {
     sqlite3_stmt *origin_insert;   /* intern a node id */
     sqlite3_stmt *log_by_seq;      /* a change by (origin, origin_seq) */
     sqlite3_stmt *log_same_time;   /* a SET of one field at one HLC */
+    bool nested;                   /* inside the caller's cs_store_begin() */
 };
 
 static void s_set_errmsg(struct cs_store *s, const char *fmt, ...)
@@ -1422,6 +1423,74 @@ s_row_recompute(struct cs_store *s, size_t ti, const char *row_id)
 
 /* ---- apply ------------------------------------------------------------- */
 
+/* Transactions that nest: a store call inside the caller's transaction
+   (cs_store_begin()) runs in a savepoint, so it still undoes only its own
+   work on failure, and the caller's COMMIT makes everything durable at
+   once. */
+static int
+s_txn_begin(struct cs_store *s)
+{
+    return s_exec(s, s->nested ? "SAVEPOINT cs_store" : "BEGIN IMMEDIATE");
+}
+
+static int
+s_txn_commit(struct cs_store *s)
+{
+    /* RELEASE of a savepoint opened outside a transaction would commit;
+       here it only ends the nested one. */
+    return s_exec(s, s->nested ? "RELEASE cs_store" : "COMMIT");
+}
+
+static void
+s_txn_rollback(struct cs_store *s)
+{
+    if (s->nested)
+        sqlite3_exec(s->db, "ROLLBACK TO cs_store; RELEASE cs_store", NULL,
+                     NULL, NULL);
+    else
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+cs_store_begin(struct cs_store *s)
+{
+    int r;
+
+    if (s->nested) {
+        s_set_errmsg(s, "a transaction is open already");
+        return CS_ERR_INVALID;
+    }
+    if ((r = s_exec(s, "BEGIN IMMEDIATE")) != 0)
+        return r;
+    s->nested = true;
+    return 0;
+}
+
+int
+cs_store_commit(struct cs_store *s)
+{
+    int r;
+
+    if (!s->nested)
+        return CS_ERR_INVALID;
+    r = s_exec(s, "COMMIT");
+    if (r != 0)
+        cs_store_rollback(s);
+    s->nested = false;
+    return r;
+}
+
+void
+cs_store_rollback(struct cs_store *s)
+{
+    if (!s->nested)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->nested = false;
+    if (s_origins_load(s) != 0)
+        cs_log_warn("could not reload origins after a rollback");
+}
+
 /* A row touched by an apply. */
 struct s_touch {
     size_t ti;    /* table index */
@@ -1826,7 +1895,7 @@ cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
         stats = &tmp;
     memset(stats, 0, sizeof *stats);
     s->errmsg[0] = '\0';
-    if ((r = s_exec(s, "BEGIN IMMEDIATE")) != 0)
+    if ((r = s_txn_begin(s)) != 0)
         return r;
     in_txn = true;
     if (ref != NULL) {
@@ -1898,13 +1967,13 @@ cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
     sqlite3_bind_int64(st, 1, (int64_t)clock.t);
     if ((r = s_step_done(s, st)) != 0 ||
         (ref != NULL && (r = s_head_set(s, ref)) != 0) ||
-        (r = s_exec(s, "COMMIT")) != 0)
+        (r = s_txn_commit(s)) != 0)
         goto out;
     in_txn = false;
 out:
     sqlite3_finalize(st);
     if (in_txn) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s_txn_rollback(s);
         /* Origins interned in the rolled back transaction are gone. */
         if (s_origins_load(s) != 0)
             cs_log_warn("could not reload origins after a rollback");
@@ -2909,5 +2978,153 @@ cs_store_row_office(struct cs_store *s, const char *table, const char *id,
         r = s_db_err(s, rc, "reading a row's office");
     }
     sqlite3_finalize(st);
+    return r;
+}
+
+/* ---- server support: checks, corrections, digests ----------------------- */
+
+int
+cs_store_change_check(struct cs_store *s, const struct cs_change *ch)
+{
+    size_t ti;
+
+    s->errmsg[0] = '\0';
+    return s_change_check(s, ch, &ti);
+}
+
+int
+cs_store_reassert(struct cs_store *s, const char *table, const char *id,
+                  const char *col, struct cs_hlc after)
+{
+    const struct cs_table *t = cs_store_table(s, table);
+    sqlite3_stmt *st = NULL;
+    bool known, dead, in_txn = false;
+    int r;
+
+    if (t == NULL) {
+        s_set_errmsg(s, "no table \"%s\"", table);
+        return CS_ERR_NO_TABLE;
+    }
+    if (col[0] != '\0' && cs_table_col(t, col) <= 0) {
+        s_set_errmsg(s, "%s has no field \"%s\"", table, col);
+        return CS_ERR_NO_FIELD;
+    }
+    if (after.t > INT64_MAX)
+        return CS_ERR_INVALID;
+    if ((r = s_txn_begin(s)) != 0)
+        return r;
+    in_txn = true;
+    if ((r = s_row_life(s, t, id, &known, &dead)) != 0)
+        goto out;
+    if (!known) {
+        s_set_errmsg(s, "no %s with id %s", t->name, id);
+        r = CS_ERR_NOT_FOUND;
+        goto out;
+    }
+    /* The clock passes the change being corrected, then ticks. */
+    if ((r = s_prepare(s, "UPDATE zz_state SET hlc = max(hlc, ?)", &st)) != 0)
+        goto out;
+    sqlite3_bind_int64(st, 1, (int64_t)after.t);
+    if ((r = s_step_done(s, st)) != 0 || (r = s_exec(s, S_SQL_TICK)) != 0)
+        goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (col[0] == '\0')
+        r = s_prepare(s,
+                      "INSERT INTO zz_log(tid, row_id, col, op, hlc, oid, "
+                      "base_hlc, base_oid) SELECT ?1, ?2, '', ?3, s.hlc, 1,"
+                      " c.hlc, c.oid FROM zz_state s LEFT JOIN zz_cell c ON"
+                      " c.tid = ?1 AND c.row_id = ?2 AND c.col = ''",
+                      &st);
+    else
+        r = s_prepare(s,
+                      "INSERT INTO zz_log(tid, row_id, col, op, value, hlc, "
+                      "oid, base_hlc, base_oid) SELECT ?1, ?2, ?4, 1, "
+                      "(SELECT l.value FROM zz_log l WHERE l.tid = c.tid AND"
+                      " l.row_id = c.row_id AND l.col = c.col AND l.hlc ="
+                      " c.hlc AND l.oid = c.oid AND l.op = 1), s.hlc, 1,"
+                      " c.hlc, c.oid FROM zz_state s LEFT JOIN zz_cell c ON"
+                      " c.tid = ?1 AND c.row_id = ?2 AND c.col = ?4",
+                      &st);
+    if (r != 0)
+        goto out;
+    sqlite3_bind_int(st, 1, t->tid);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, dead ? CS_OP_DEL : CS_OP_RST);
+    if (col[0] != '\0')
+        sqlite3_bind_text(st, 4, col, -1, SQLITE_STATIC);
+    if ((r = s_step_done(s, st)) != 0 ||
+        (r = s_exec(s, "UPDATE zz_state SET capture = 0")) != 0 ||
+        (r = s_row_recompute(s, (size_t)(t - s->tables), id)) != 0 ||
+        (r = s_exec(s, "UPDATE zz_state SET capture = 1")) != 0 ||
+        (r = s_txn_commit(s)) != 0)
+        goto out;
+    in_txn = false;
+out:
+    sqlite3_finalize(st);
+    if (in_txn)
+        s_txn_rollback(s);
+    return r;
+}
+
+/* Feeds one 64-bit number to a hash, big-endian. */
+static void
+s_hash_u64(crypto_generichash_state *h, uint64_t v)
+{
+    uint8_t b[8];
+
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (uint8_t)(v & 0xff);
+        v >>= 8;
+    }
+    crypto_generichash_update(h, b, sizeof b);
+}
+
+int
+cs_store_digest(struct cs_store *s, const char *office,
+                uint8_t digest[CS_STORE_HASH_BYTES], uint64_t *rows)
+{
+    crypto_generichash_state h;
+    int r = 0;
+
+    *rows = 0;
+    crypto_generichash_init(&h, NULL, 0, CS_STORE_HASH_BYTES);
+    for (size_t ti = 0; ti < s->ntables && r == 0; ti++) {
+        const struct cs_table *t = &s->tables[ti];
+        sqlite3_stmt *st = NULL;
+        char sql[512];
+        int rc, n;
+
+        n = snprintf(sql, sizeof sql,
+                     "SELECT c.row_id, c.col, c.hlc, o.node FROM \"%s\" r"
+                     " JOIN zz_cell c ON c.tid = %d AND c.row_id = r.id"
+                     " JOIN zz_origin o ON o.oid = c.oid%s"
+                     " ORDER BY c.row_id, c.col",
+                     t->name, t->tid,
+                     office != NULL ? " WHERE r.office_id = ?" : "");
+        if (n < 0 || (size_t)n >= sizeof sql)
+            return CS_ERR_INVALID;
+        if ((r = s_prepare(s, sql, &st)) != 0)
+            break;
+        if (office != NULL)
+            sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+        crypto_generichash_update(&h, (const uint8_t *)t->name,
+                                  strlen(t->name) + 1);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            crypto_generichash_update(&h, sqlite3_column_text(st, 0),
+                                      (size_t)sqlite3_column_bytes(st, 0) + 1);
+            crypto_generichash_update(&h, sqlite3_column_text(st, 1),
+                                      (size_t)sqlite3_column_bytes(st, 1) + 1);
+            s_hash_u64(&h, (uint64_t)sqlite3_column_int64(st, 2));
+            crypto_generichash_update(&h, sqlite3_column_text(st, 3),
+                                      (size_t)sqlite3_column_bytes(st, 3));
+            if (sqlite3_column_bytes(st, 1) == 0)
+                (*rows)++;
+        }
+        if (rc != SQLITE_DONE)
+            r = s_db_err(s, rc, "computing the digest");
+        sqlite3_finalize(st);
+    }
+    crypto_generichash_final(&h, digest, CS_STORE_HASH_BYTES);
     return r;
 }

@@ -342,4 +342,47 @@ int cs_store_set_clock_override(struct cs_store *s, uint64_t ms) CS_MUST_CHECK
    difference), or CS_ERR_DB. */
 int cs_store_check(struct cs_store *s) CS_MUST_CHECK CS_NONNULL(1);
 
+/* ---- for the server ------------------------------------------------------ */
+
+/* Opens a transaction that the store calls made until cs_store_commit()
+   join (each in a savepoint of its own), so that several of them become
+   durable together.  Returns 0, CS_ERR_INVALID if one is open already, or
+   CS_ERR_DB / CS_ERR_LOCKED. */
+int cs_store_begin(struct cs_store *s) CS_MUST_CHECK CS_NONNULL(1);
+
+/* Commits the transaction of cs_store_begin(); on failure it is rolled
+   back.  Returns 0, CS_ERR_INVALID when none is open, or CS_ERR_DB. */
+int cs_store_commit(struct cs_store *s) CS_MUST_CHECK CS_NONNULL(1);
+
+/* Rolls back the transaction of cs_store_begin(), if one is open. */
+void cs_store_rollback(struct cs_store *s) CS_NONNULL(1);
+
+/* Checks that this replica can take change ch at all: a table it syncs, a
+   field it has, a valid id, kind and value.  Returns 0, or
+   CS_ERR_NO_TABLE, CS_ERR_NO_FIELD, CS_ERR_INVALID, CS_ERR_TOO_BIG, with
+   the reason in cs_store_errmsg(). */
+int cs_store_change_check(struct cs_store *s,
+                          const struct cs_change *ch) CS_MUST_CHECK
+    CS_NONNULL(1, 2);
+
+/* Writes, as this node's own change, the current winning state of one
+   field (col) or of the row's life (col ""), with a clock later than
+   after and than any change seen: the value does not change here, but
+   the new version wins over a concurrent change made before it, such as
+   one refused from a node (the server's correction).  Returns 0,
+   CS_ERR_NO_TABLE, CS_ERR_NO_FIELD, CS_ERR_NOT_FOUND (no such row), or a
+   store error. */
+int cs_store_reassert(struct cs_store *s, const char *table, const char *id,
+                      const char *col, struct cs_hlc after) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4);
+
+/* Computes a digest of the visible content: per synced table, per visible
+   row (of office only, unless office is NULL), per field the winning
+   version (HLC and origin).  Two replicas that hold the same versions of
+   the same rows have the same digest.  *rows gets the number of rows.
+   Returns 0 or a store error. */
+int cs_store_digest(struct cs_store *s, const char *office,
+                    uint8_t digest[CS_STORE_HASH_BYTES],
+                    uint64_t *rows) CS_MUST_CHECK CS_NONNULL(1, 3, 4);
+
 #endif

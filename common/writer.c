@@ -45,6 +45,14 @@ cs_writer_free(struct cs_writer *w)
     cs_writer_init(w, w->max);
 }
 
+void
+cs_writer_wipe(struct cs_writer *w)
+{
+    if (w->p != NULL)
+        sodium_memzero(w->p, w->cap);
+    cs_writer_free(w);
+}
+
 /* Records the sticky error r and releases the memory (dynbuf "toobig"). */
 static int
 s_fail(struct cs_writer *w, int r)

@@ -42,6 +42,9 @@ void cs_writer_init(struct cs_writer *w, size_t max) CS_NONNULL(1);
    same max.  Safe to call twice. */
 void cs_writer_free(struct cs_writer *w) CS_NONNULL(1);
 
+/* As cs_writer_free(), zeroing the buffer first (personal data). */
+void cs_writer_wipe(struct cs_writer *w) CS_NONNULL(1);
+
 /* Appends the n bytes at p (p may be NULL when n is 0).  Returns 0, or
    CS_ERR_TOO_BIG when the writer would pass its max: the buffer is then
    freed and this and every later append fail with CS_ERR_TOO_BIG until

@@ -11,6 +11,10 @@
  */
 #include "prelude.h"
 
+#include "hub.h"
+#include "key.h"
+#include "log.h"
+#include "passphrase.h"
 #include "registry.h"
 #include "srvdir.h"
 #include "srvout.h"
@@ -668,6 +672,108 @@ out:
     return r;
 }
 
+/* ---- run ----------------------------------------------------------------- */
+
+static volatile sig_atomic_t s_stop; /* set by SIGTERM and SIGINT */
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/* Loads the server's key, asking for its passphrase if it has one. */
+static int
+s_load_key(const struct cs_srvdir *d, int pass_fd, struct cs_key **k)
+{
+    const char *path = cs_srvdir_key_path(d);
+    char *pass = NULL;
+    size_t len = 0;
+    int r = cs_key_load(path, NULL, 0, k);
+
+    if (r == CS_KEY_ERR_NEED_PASSPHRASE) {
+        char prompt[PATH_MAX + 32];
+        snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+        r = pass_fd >= 0 ? cs_passphrase_read_fd(pass_fd, &pass, &len)
+                         : cs_passphrase_read_tty(prompt, false, &pass, &len);
+        if (r == CS_ERR_NOT_FOUND) {
+            cs_srvout_error("%s is protected by a passphrase: give "
+                            "--passphrase-fd N or run from a terminal",
+                            path);
+            return r;
+        }
+        if (r == 0)
+            r = cs_key_load(path, pass, len, k);
+        cs_passphrase_free(pass, len);
+    }
+    if (r == CS_KEY_ERR_WRONG_PASSPHRASE)
+        cs_srvout_error("wrong passphrase for %s", path);
+    else if (r != 0)
+        cs_srvout_error("cannot load %s: %s", path, cs_strerror(r));
+    return r;
+}
+
+static int
+s_cmd_run(int argc, char **argv)
+{
+    const char *dir = NULL, *listen = NULL, *fd_arg = NULL;
+    struct cs_srvdir *d = NULL;
+    struct cs_key *k = NULL;
+    struct sigaction sa;
+    char *value;
+    int pass_fd = -1, r;
+
+    for (int i = 0; i < argc; i++) {
+        if ((r = s_option(argc, argv, &i, "--listen", &value)) != 0) {
+            if (r < 0)
+                return r;
+            listen = value;
+            continue;
+        }
+        if ((r = s_option(argc, argv, &i, "--passphrase-fd", &value)) != 0) {
+            if (r < 0)
+                return r;
+            fd_arg = value;
+            continue;
+        }
+        if (s_is_option(argv[i]))
+            return s_unknown_option("run", argv[i]);
+        if (dir != NULL)
+            return s_usage_error("run", "expected one DIR");
+        dir = argv[i];
+    }
+    if (dir == NULL)
+        return s_usage_error("run", "expected DIR");
+    if (listen != NULL && !cs_srvdir_endpoint_valid(listen))
+        return s_usage_error("run", "--listen needs tcp://HOST:PORT or "
+                                    "ipc://PATH");
+    if (fd_arg != NULL && (r = s_fd("--passphrase-fd", fd_arg, &pass_fd)) != 0)
+        return r;
+    if (getenv("CIGSYNC_LOG") == NULL)
+        cs_log_set_level(CS_LOG_INFO); /* a line per session and refusal */
+    if ((r = cs_srvdir_open(dir, &d)) != 0)
+        return r;
+    if ((r = s_load_key(d, pass_fd, &k)) != 0)
+        goto out;
+    if (listen == NULL)
+        listen = cs_srvdir_get(d, "listen");
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    r = cs_hub_run(d, k, listen != NULL ? listen : CS_SRVDIR_LISTEN_DEFAULT,
+                   &s_stop);
+    if (r != 0)
+        cs_srvout_error("cannot serve %s: %s", dir, cs_strerror(r));
+out:
+    cs_key_destroy(&k);
+    cs_srvdir_destroy(&d);
+    return r;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 /* One command. */
@@ -718,6 +824,15 @@ static const struct s_command s_commands[] = {
      "Marks node NAME revoked and records when.  A revoked node is refused;\n"
      "its name and key cannot be enrolled again.  Prints \"revoked NAME\n"
      "(ROLE, CODE) node id HEX\".\n"},
+    {"run", s_cmd_run, "DIR [--listen ENDPOINT] [--passphrase-fd N]",
+     "serve the nodes until stopped",
+     "Serves the enrolled nodes in the foreground until SIGTERM or SIGINT\n"
+     "(Ctrl-C), then stops cleanly.  Binds the config's listen endpoint\n"
+     "unless --listen gives another.  Logs one line per session and per\n"
+     "refusal on stderr (CIGSYNC_LOG=warn|info|debug sets how much).  A\n"
+     "node revoked meanwhile is cut off within a second.  A key sealed with\n"
+     "a passphrase is asked for on the terminal, or read from\n"
+     "--passphrase-fd N.\n"},
     {"nodes", s_cmd_nodes, "DIR [--json]", "list the enrolled nodes",
      "Lists every node, revoked ones included, by name: role, scope,\n"
      "status, when it was last seen, the last batch received from it, and\n"

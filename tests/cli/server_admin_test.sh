@@ -354,9 +354,9 @@ for args in '' help --help -h; do
     expect_ok srv $args
     out | grep -q '^commands:' || fail "'cigsync-server $args' prints no list"
     out | grep -q '^  enroll ' || fail "'cigsync-server $args' lacks enroll"
-    out | grep -q '^  run ' && fail "the list advertises run"
+    out | grep -q "^  run " || fail "the list lacks run"
 done
-for cmd in init enroll revoke nodes; do
+for cmd in init enroll revoke nodes run; do
     expect_ok srv "$cmd" --help
     out | grep -q "^usage: cigsync-server $cmd" || fail "$cmd --help: $(out)"
     expect_ok srv "$cmd" hub -h
@@ -364,7 +364,7 @@ for cmd in init enroll revoke nodes; do
     expect_ok srv help "$cmd"
     out | grep -q "^usage: cigsync-server $cmd" || fail "help $cmd"
 done
-srv_fail 2 'unknown command "run"' srv run hub
+srv_fail 2 'run: expected DIR' srv run
 srv_fail 2 'unknown command "frobnicate"' srv help frobnicate
 srv_fail 2 'unknown option "--frob"' srv --frob nodes hub
 srv_fail 2 'init: expected DIR' srv init

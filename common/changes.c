@@ -1,7 +1,8 @@
-/*  client/changes.c - owned copies of changes; see changes.h.  */
+/*  common/changes.c - owned copies of changes; see changes.h.  */
 #include "prelude.h"
 
 #include "changes.h"
+#include "mem.h"
 
 #define S_FIRST_CAP 64 /* slots allocated on the first push */
 

@@ -1,4 +1,4 @@
-/*  client/changes.h - owned copies of changes from the log.
+/*  common/changes.h - owned copies of changes from the log.
  *
  *  cs_store_changes() and cs_store_history() lend each change only for the
  *  duration of a callback.  A struct cs_changes keeps deep copies (names

@@ -1,0 +1,116 @@
+/*  client/cmd_sync.c - the sync commands: sync (one round) and daemon.  */
+#include "prelude.h"
+
+#include "cmd.h"
+#include "log.h"
+#include "nodedir.h"
+#include "out.h"
+#include "sync.h"
+
+#define S_DECIMAL 10
+#define S_TIMEOUT_MAX_S 86400 /* a day */
+
+static volatile sig_atomic_t s_stop; /* set by SIGTERM and SIGINT */
+
+static void
+s_on_signal(int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+static void
+s_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Runs sync or daemon on the node directory of ctx. */
+static int
+s_run(const struct cs_cmd_ctx *ctx, struct cs_sync_opts *o)
+{
+    struct cs_nodedir *d = NULL;
+    struct cs_key *k = NULL;
+    struct cs_sync_result res;
+    int r;
+
+    if ((r = cs_cmd_open(ctx, &d)) != 0)
+        return r;
+    if ((r = cs_cmd_load_key(ctx, d, &k)) != 0)
+        goto out;
+    s_signals();
+    o->stop = &s_stop;
+    r = cs_sync_run(d, k, o, &res);
+    if (r == 0 && !o->daemon && res.in_step) {
+        printf("in step with the server: sent %" PRIu64 " batches, received "
+               "%" PRIu64 " (%" PRIu64 " changes)%s\n",
+               res.batches_sent, res.batches_received, res.changes_received,
+               res.refused ? "; some changes were refused (see above)" : "");
+    } else if (r == 0 && !o->daemon) {
+        cs_out_error("interrupted before this replica was in step");
+        r = CS_ERR_TIMEOUT;
+    }
+out:
+    cs_key_destroy(&k);
+    cs_nodedir_destroy(&d);
+    return r;
+}
+
+int
+cs_cmd_sync(const struct cs_cmd_ctx *ctx, int argc, char **argv)
+{
+    struct cs_sync_opts o;
+    char *value, *end = NULL;
+    int r;
+
+    memset(&o, 0, sizeof o);
+    o.timeout_ms = CS_SYNC_TIMEOUT_MS;
+    o.progress = isatty(STDERR_FILENO) != 0;
+    for (int i = 0; i < argc; i++) {
+        if ((r = cs_cmd_option(argc, argv, &i, "--timeout", &value)) < 0)
+            return r;
+        if (r == 1) {
+            long n = -1;
+            errno = 0;
+            if (value[0] >= '0' && value[0] <= '9')
+                n = strtol(value, &end, S_DECIMAL);
+            if (n < 1 || n > S_TIMEOUT_MAX_S || errno != 0 || *end != '\0')
+                return cs_cmd_bad_args("sync", "--timeout needs a number of "
+                                               "seconds, 1 to 86400");
+            o.timeout_ms = (int)n * 1000;
+            continue;
+        }
+        if (strcmp(argv[i], "--quiet") == 0) {
+            o.progress = false;
+            continue;
+        }
+        if (cs_cmd_is_option(argv[i]))
+            return cs_cmd_unknown_option("sync", argv[i]);
+        return cs_cmd_bad_args("sync", "takes no arguments");
+    }
+    return s_run(ctx, &o);
+}
+
+int
+cs_cmd_daemon(const struct cs_cmd_ctx *ctx, int argc, char **argv)
+{
+    struct cs_sync_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.daemon = true;
+    for (int i = 0; i < argc; i++) {
+        if (cs_cmd_is_option(argv[i]))
+            return cs_cmd_unknown_option("daemon", argv[i]);
+        return cs_cmd_bad_args("daemon", "takes no arguments");
+    }
+    if (getenv("CIGSYNC_LOG") == NULL)
+        cs_log_set_level(CS_LOG_INFO);
+    return s_run(ctx, &o);
+}

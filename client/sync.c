@@ -1,0 +1,730 @@
+/*  client/sync.c - the office's side of a sync session; see sync.h.  */
+#include "prelude.h"
+
+#include "envelope.h"
+#include "feed.h"
+#include "flow.h"
+#include "hlc.h"
+#include "log.h"
+#include "mem.h"
+#include "msg.h"
+#include "out.h"
+#include "sync.h"
+#include "transport.h"
+
+#define S_HEX_DEPLOYMENT (2 * CS_DEPLOYMENT_BYTES)
+
+struct s_sync {
+    struct cs_nodedir *dir;
+    struct cs_store *store;
+    const struct cs_key *key;
+    const struct cs_sync_opts *opts;
+    struct cs_sync_result *res;
+    const char *endpoint;
+    struct cs_pubkey server_pk;
+    struct cs_node_id server;
+    struct cs_node_id self;
+    uint8_t deployment[CS_DEPLOYMENT_BYTES];
+    bool have_deployment;
+    struct cs_cli_transport *tr;
+    struct cs_writer w;
+    uint8_t frame[CS_FRAME_MAX];
+    struct cs_flow_out out; /* our feed to the server */
+    struct cs_flow_in in;   /* the server's feed to us */
+    bool connected;         /* a handshake succeeded, no disconnect since */
+    bool live;              /* the server's HELLO arrived this session */
+    bool status_sent;       /* STATUS sent since the last change of state */
+    uint64_t feed_head;     /* our last sealed batch */
+    uint64_t last_progress; /* ms */
+    uint64_t retry_at;      /* daemon: ms to start a session again */
+    int fatal;              /* a reason to stop, or 0 */
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int
+s_meta_u64(struct cs_store *s, const char *key, uint64_t *v)
+{
+    char *text = NULL, *end = NULL;
+    int r = cs_store_meta_get(s, key, &text);
+
+    *v = 0;
+    if (r == 0 && text != NULL) {
+        unsigned long long n = strtoull(text, &end, 10);
+        if (end != NULL && *end == '\0')
+            *v = (uint64_t)n;
+    }
+    free(text);
+    return r;
+}
+
+static int
+s_meta_set_u64(struct cs_store *s, const char *key, uint64_t v)
+{
+    char text[24];
+
+    snprintf(text, sizeof text, "%" PRIu64, v);
+    return cs_store_meta_set(s, key, text);
+}
+
+static int
+s_meta_add_u64(struct cs_store *s, const char *key, uint64_t add)
+{
+    uint64_t v;
+    int r;
+
+    if (add == 0)
+        return 0;
+    if ((r = s_meta_u64(s, key, &v)) != 0)
+        return r;
+    return s_meta_set_u64(s, key, v + add);
+}
+
+static void
+s_hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int
+s_unhex(const char *text, uint8_t *b, size_t n)
+{
+    if (strlen(text) != 2 * n)
+        return CS_ERR_FORMAT;
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = text[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                       : -1;
+        if (v < 0)
+            return CS_ERR_FORMAT;
+        if (i % 2 == 0)
+            b[i / 2] = (uint8_t)(v << 4);
+        else
+            b[i / 2] |= (uint8_t)v;
+    }
+    return 0;
+}
+
+/* Sends the frame in y->w. */
+static int
+s_send(struct s_sync *y)
+{
+    int r = cs_cli_transport_send(y->tr, cs_writer_data(&y->w),
+                                  cs_writer_len(&y->w), CS_SYNC_TICK_MS);
+    cs_writer_reset(&y->w);
+    if (r != 0)
+        cs_log_info("could not send to the server: %s", cs_strerror(r));
+    return r;
+}
+
+/* Our heads: our own feed, and the server's feed to us. */
+static int
+s_heads(struct s_sync *y, struct cs_msg_head v[2], size_t *n, bool own)
+{
+    struct cs_msg_head a, b;
+    uint8_t hash[CS_HASH_BYTES];
+    uint64_t seq;
+    int r;
+
+    *n = 0;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    if (own) {
+        if ((r = cs_store_feed_head(y->store, &seq, hash)) != 0)
+            return r;
+        if (seq > 0) {
+            a.origin = y->self;
+            a.seq = seq;
+            memcpy(a.hash, hash, CS_HASH_BYTES);
+        }
+    }
+    if ((r = cs_store_head(y->store, &y->server, &seq, hash)) != 0)
+        return r;
+    if (seq > 0) {
+        b.origin = y->server;
+        b.seq = seq;
+        memcpy(b.hash, hash, CS_HASH_BYTES);
+    }
+    if (a.seq > 0 && b.seq > 0 &&
+        memcmp(a.origin.b, b.origin.b, CS_NODE_ID_BYTES) > 0) {
+        struct cs_msg_head t = a;
+        a = b;
+        b = t;
+    }
+    if (a.seq > 0)
+        v[(*n)++] = a;
+    if (b.seq > 0)
+        v[(*n)++] = b;
+    return 0;
+}
+
+static void
+s_progress(struct s_sync *y, bool last)
+{
+    uint64_t now = cs_hlc_wall_ms();
+
+    if (!y->opts->progress ||
+        (!last && now - y->last_progress < CS_SYNC_PROGRESS_MS))
+        return;
+    y->last_progress = now;
+    fprintf(stderr,
+            "\rsent %" PRIu64 " batches (%" PRIu64 " kB), received %" PRIu64
+            " batches (%" PRIu64 " kB)%s",
+            y->res->batches_sent, (y->res->bytes_sent + 1023) / 1024,
+            y->res->batches_received, (y->res->bytes_received + 1023) / 1024,
+            last ? "\n" : "   ");
+    fflush(stderr);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+/* Seals local changes into batches, if the deployment is known. */
+static int
+s_seal(struct s_sync *y)
+{
+    struct cs_feed_stats st;
+    uint8_t hash[CS_HASH_BYTES];
+    int r;
+
+    if (!y->have_deployment)
+        return 0;
+    if ((r = cs_feed_seal(y->store, y->key, y->deployment, 0, &st)) != 0)
+        return cs_out_store_error(y->store, r, "sealing local changes");
+    if (st.batches > 0)
+        y->status_sent = false;
+    return cs_store_feed_head(y->store, &y->feed_head, hash);
+}
+
+/* Sends what the server's credit allows of our feed. */
+static int
+s_pump(struct s_sync *y)
+{
+    while (y->live && y->connected) {
+        uint64_t seq = cs_flow_out_wants(&y->out);
+        bool sent = false;
+        int r;
+
+        if (seq != 0 && seq <= y->feed_head) {
+            uint8_t *batch = NULL;
+            size_t len = 0;
+            struct cs_writer env;
+
+            if ((r = cs_store_feed_get(y->store, seq, &batch, &len)) != 0)
+                return cs_out_store_error(y->store, r, "reading a batch");
+            cs_writer_init(&env, CS_ENVELOPE_MAX);
+            r = cs_envelope_seal(y->key, &y->server_pk, y->deployment,
+                                 CS_ENVELOPE_KIND_BATCH, batch, len, &env);
+            free(batch);
+            if (r != 0) {
+                cs_writer_free(&env);
+                cs_out_error("cannot seal batch %" PRIu64 ": %s", seq,
+                             cs_strerror(r));
+                return r;
+            }
+            len = cs_writer_len(&env);
+            batch = cs_xmalloc(len);
+            memcpy(batch, cs_writer_data(&env), len);
+            cs_writer_free(&env);
+            cs_flow_out_load(&y->out, seq, batch, len);
+        }
+        if ((r = cs_flow_out_next(&y->out, &y->w, &sent)) != 0)
+            return r;
+        if (!sent)
+            return 0;
+        y->res->bytes_sent = y->out.bytes_sent;
+        y->res->bytes_resent = y->out.bytes_resent;
+        if (s_send(y) != 0)
+            return 0; /* the link is down: the next session resends */
+        s_progress(y, false);
+    }
+    return 0;
+}
+
+/* Says STATUS when nothing is left to send or to receive. */
+static int
+s_maybe_status(struct s_sync *y)
+{
+    struct cs_msg_head v[2];
+    struct cs_msg_status st;
+    struct cs_store_status ss;
+    uint64_t rows;
+    size_t n;
+    int r;
+
+    if (!y->live || !y->connected || y->status_sent ||
+        !cs_flow_out_idle(&y->out, y->feed_head) || cs_flow_in_busy(&y->in))
+        return 0;
+    if ((r = cs_store_status(y->store, &ss)) != 0)
+        return cs_out_store_error(y->store, r, "reading the status");
+    if (ss.pending > 0)
+        return 0; /* sealed at the next look */
+    memset(&st, 0, sizeof st);
+    if ((r = cs_store_digest(y->store, NULL, st.digest, &rows)) != 0 ||
+        (r = s_heads(y, v, &n, true)) != 0)
+        return cs_out_store_error(y->store, r, "computing the digest");
+    if ((r = cs_msg_status_encode(&y->w, &st, v, n)) != 0)
+        return r;
+    if (s_send(y) == 0)
+        y->status_sent = true;
+    return 0;
+}
+
+/* Starts a session: HELLO, ACK with our resume point, CREDIT. */
+static int
+s_start(struct s_sync *y)
+{
+    struct cs_msg_head v[2];
+    struct cs_msg_hello h;
+    struct cs_msg_ack a;
+    struct cs_msg_credit c;
+    size_t n;
+    int r;
+
+    y->live = false;
+    y->status_sent = false;
+    y->res->sessions++;
+    memset(&h, 0, sizeof h);
+    h.major = CS_PROTO_MAJOR;
+    h.minor = CS_PROTO_MINOR;
+    h.schema = CS_STORE_SCHEMA_VERSION;
+    if (y->have_deployment)
+        memcpy(h.deployment, y->deployment, CS_DEPLOYMENT_BYTES);
+    h.node = y->self;
+    if ((r = s_heads(y, v, &n, true)) != 0)
+        return cs_out_store_error(y->store, r, "reading the heads");
+    if ((r = cs_msg_hello_encode(&y->w, &h, v, n)) != 0 || (r = s_send(y)) != 0)
+        return 0; /* the link went away again */
+    memset(&a, 0, sizeof a);
+    cs_flow_in_resume(&y->in, &a);
+    if ((r = s_heads(y, v, &n, false)) != 0)
+        return cs_out_store_error(y->store, r, "reading the heads");
+    if ((r = cs_msg_ack_encode(&y->w, &a, v, n)) != 0 || s_send(y) != 0)
+        return 0;
+    c.bytes = CS_FLOW_WINDOW_BYTES;
+    c.batches = CS_FLOW_WINDOW_BATCHES;
+    if (cs_msg_credit_encode(&y->w, &c) == 0)
+        (void)s_send(y);
+    cs_writer_reset(&y->w);
+    cs_log_info("session started with %s", y->endpoint);
+    return 0;
+}
+
+/* ---- receiving ---------------------------------------------------------- */
+
+static int
+s_lookup(void *arg, const struct cs_node_id *node, struct cs_pubkey *pk)
+{
+    struct s_sync *y = arg;
+
+    if (memcmp(node->b, y->server.b, CS_NODE_ID_BYTES) != 0)
+        return CS_ERR_NOT_FOUND;
+    *pk = y->server_pk;
+    return 0;
+}
+
+static int
+s_on_hello(struct s_sync *y, const struct cs_msg_hello *m)
+{
+    struct cs_msg_iter it;
+    struct cs_msg_head hd;
+    uint64_t acked = 0;
+    int r;
+
+    if (memcmp(m->node.b, y->server.b, CS_NODE_ID_BYTES) != 0) {
+        cs_out_error("the server at %s is not the one this node trusts",
+                     y->endpoint);
+        return CS_ERR_KEY;
+    }
+    if (!y->have_deployment) {
+        char hex[S_HEX_DEPLOYMENT + 1];
+        memcpy(y->deployment, m->deployment, CS_DEPLOYMENT_BYTES);
+        s_hex(y->deployment, CS_DEPLOYMENT_BYTES, hex);
+        if ((r = cs_store_meta_set(y->store, "deployment", hex)) != 0)
+            return cs_out_store_error(y->store, r, "recording the deployment");
+        y->have_deployment = true;
+    } else if (memcmp(y->deployment, m->deployment, CS_DEPLOYMENT_BYTES) != 0) {
+        cs_out_error("the server belongs to another deployment than this "
+                     "node");
+        return CS_ERR_DEPLOYMENT;
+    }
+    if ((r = s_seal(y)) != 0)
+        return r;
+    cs_msg_iter_init(&it, &m->heads);
+    while (cs_msg_iter_pull_head(&it, &hd) == 0)
+        if (memcmp(hd.origin.b, y->self.b, CS_NODE_ID_BYTES) == 0)
+            acked = hd.seq;
+    if (acked > y->feed_head) {
+        cs_out_error("the server holds batch %" PRIu64 " of this node, but "
+                     "this replica has only %" PRIu64
+                     ": was it restored from an old backup?",
+                     acked, y->feed_head);
+        return CS_ERR_CHAIN;
+    }
+    cs_flow_out_session(&y->out, acked);
+    y->live = true;
+    return 0;
+}
+
+/* A whole envelope from the server. */
+static int
+s_downstream(struct s_sync *y, const uint8_t *env, size_t len)
+{
+    struct cs_apply_stats st;
+    struct cs_msg_head v[2];
+    struct cs_msg_ack a;
+    size_t n;
+    int r;
+
+    r = cs_feed_accept(y->store, y->key, y->deployment, env, len, &y->server,
+                       s_lookup, y, &st);
+    if (r != 0) {
+        cs_out_error("cannot apply a batch from the server: %s%s%s",
+                     cs_strerror(r), cs_store_errmsg(y->store)[0] ? ": " : "",
+                     cs_store_errmsg(y->store));
+        return r;
+    }
+    y->res->batches_received++;
+    y->res->changes_received += st.received;
+    y->status_sent = false;
+    memset(&a, 0, sizeof a);
+    cs_flow_in_resume(&y->in, &a);
+    if ((r = s_heads(y, v, &n, false)) != 0)
+        return cs_out_store_error(y->store, r, "reading the heads");
+    if (cs_msg_ack_encode(&y->w, &a, v, n) == 0)
+        (void)s_send(y);
+    cs_writer_reset(&y->w);
+    return 0;
+}
+
+static void
+s_on_refused(struct s_sync *y, const struct cs_msg_refused *m)
+{
+    struct cs_msg_iter it;
+    struct cs_msg_refusal f;
+
+    cs_msg_iter_init(&it, &m->refusals);
+    while (cs_msg_iter_pull_refusal(&it, &f) == 0) {
+        y->res->refused++;
+        fprintf(stderr,
+                "cigsync: warning: the server refused a change to %.*s "
+                "%.*s%s%.*s: %.*s (it sends the authoritative value back)\n",
+                (int)f.table.len, (const char *)f.table.p, (int)f.row.len,
+                (const char *)f.row.p, f.field.len ? " " : "", (int)f.field.len,
+                (const char *)f.field.p, (int)f.reason.len,
+                (const char *)f.reason.p);
+    }
+}
+
+static int
+s_on_status(struct s_sync *y, const struct cs_msg_status *m)
+{
+    struct cs_msg_iter it;
+    struct cs_msg_head hd;
+    uint8_t digest[CS_HASH_BYTES], hash[CS_HASH_BYTES];
+    uint64_t has_ours = 0, down = 0, mine, rows;
+    int r;
+
+    cs_msg_iter_init(&it, &m->heads);
+    while (cs_msg_iter_pull_head(&it, &hd) == 0) {
+        if (memcmp(hd.origin.b, y->self.b, CS_NODE_ID_BYTES) == 0)
+            has_ours = hd.seq;
+        else if (memcmp(hd.origin.b, y->server.b, CS_NODE_ID_BYTES) == 0)
+            down = hd.seq;
+    }
+    if ((r = cs_store_head(y->store, &y->server, &mine, hash)) != 0)
+        return cs_out_store_error(y->store, r, "reading the heads");
+    if (has_ours != y->feed_head || down != mine)
+        return 0; /* more is on its way */
+    if ((r = cs_store_digest(y->store, NULL, digest, &rows)) != 0)
+        return cs_out_store_error(y->store, r, "computing the digest");
+    if (sodium_memcmp(digest, m->digest, CS_HASH_BYTES) != 0) {
+        cs_out_error("this replica's content differs from the server's even "
+                     "after a repair (%" PRIu64 " rows here); the server's "
+                     "log says more",
+                     rows);
+        return CS_ERR_CHAIN;
+    }
+    y->res->in_step = true;
+    if ((r = s_meta_set_u64(y->store, "last_sync", cs_hlc_wall_ms())) != 0 ||
+        (r = s_meta_set_u64(y->store, "server_acked", has_ours)) != 0)
+        return cs_out_store_error(y->store, r, "recording the sync");
+    cs_log_info("in step with the server: %" PRIu64 " rows", rows);
+    return 0;
+}
+
+static int
+s_on_message(struct s_sync *y, const struct cs_msg *m)
+{
+    struct cs_msg_iter it;
+    struct cs_msg_head hd;
+    struct cs_msg_credit grant;
+    uint8_t *env = NULL;
+    size_t len = 0;
+    int r = 0;
+
+    if (m->type == CS_MSG_HELLO) {
+        if ((r = s_on_hello(y, &m->u.hello)) != 0)
+            return r;
+        return s_pump(y);
+    }
+    if (m->type == CS_MSG_ERROR) {
+        cs_out_error("the server ended the session: %.*s (%s)",
+                     (int)m->u.error.message.len,
+                     (const char *)m->u.error.message.p,
+                     cs_errname(m->u.error.code));
+        y->live = false;
+        return m->u.error.code < 0 ? m->u.error.code : CS_ERR_FORMAT;
+    }
+    if (!y->live)
+        return 0; /* left over from a session before */
+    switch (m->type) {
+    case CS_MSG_ACK:
+        cs_msg_iter_init(&it, &m->u.ack.heads);
+        while (cs_msg_iter_pull_head(&it, &hd) == 0) {
+            if (memcmp(hd.origin.b, y->self.b, CS_NODE_ID_BYTES) != 0)
+                continue;
+            if (hd.seq > y->out.acked) {
+                y->res->batches_sent += hd.seq - y->out.acked;
+                y->status_sent = false;
+                if ((r = s_meta_set_u64(y->store, "server_acked", hd.seq)) != 0)
+                    return cs_out_store_error(y->store, r,
+                                              "recording an "
+                                              "acknowledgement");
+            }
+            cs_flow_out_ack(&y->out, hd.seq);
+        }
+        if (m->u.ack.has_resume)
+            cs_flow_out_resume(&y->out, &m->u.ack.envelope, m->u.ack.offset);
+        r = s_pump(y);
+        break;
+    case CS_MSG_CREDIT:
+        cs_flow_out_credit(&y->out, m->u.credit.bytes, m->u.credit.batches);
+        r = s_pump(y);
+        break;
+    case CS_MSG_BATCH:
+    case CS_MSG_CHUNK:
+        if ((r = cs_flow_in_push(&y->in, m, &env, &len, &grant)) != 0)
+            return r;
+        y->res->bytes_received = y->in.bytes_in;
+        if (env != NULL) {
+            r = s_downstream(y, env, len);
+            free(env);
+            if (r != 0)
+                return r;
+        }
+        if (grant.bytes > 0 || grant.batches > 0) {
+            if (cs_msg_credit_encode(&y->w, &grant) == 0)
+                (void)s_send(y);
+            cs_writer_reset(&y->w);
+        }
+        s_progress(y, false);
+        break;
+    case CS_MSG_REFUSED:
+        s_on_refused(y, &m->u.refused);
+        break;
+    case CS_MSG_STATUS:
+        r = s_on_status(y, &m->u.status);
+        break;
+    case CS_MSG_PING: {
+        struct cs_msg_ping p = m->u.ping;
+        if (cs_msg_pong_encode(&y->w, &p) == 0)
+            (void)s_send(y);
+        cs_writer_reset(&y->w);
+        break;
+    }
+    default:
+        break;
+    }
+    return r;
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static int
+s_on_event(struct s_sync *y, int event, int value)
+{
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        y->connected = true;
+        return s_start(y);
+    case ZMQ_EVENT_DISCONNECTED:
+        if (y->connected)
+            cs_log_info("disconnected from %s", y->endpoint);
+        y->connected = false;
+        y->live = false;
+        return 0;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        cs_out_error("the server at %s refused this node (status %d): its "
+                     "key is not enrolled there, or was revoked",
+                     y->endpoint, value);
+        return CS_ERR_REVOKED;
+    default:
+        cs_out_error("the handshake with %s failed: is the server key in "
+                     "%s/config (server_key) the server's identity?",
+                     y->endpoint, cs_nodedir_path(y->dir));
+        return CS_ERR_KEY;
+    }
+}
+
+/* Reads the config's server, and the deployment if known. */
+static int
+s_setup(struct s_sync *y)
+{
+    const char *id = cs_nodedir_get(y->dir, "server_key");
+    char *dep = NULL;
+    int r;
+
+    y->endpoint = cs_nodedir_get(y->dir, "server");
+    if (y->endpoint == NULL || id == NULL) {
+        cs_out_error("no server configured for %s: give `cigsync init` "
+                     "--server ENDPOINT --server-key IDENTITY, or add "
+                     "server and server_key to %s/config",
+                     cs_nodedir_path(y->dir), cs_nodedir_path(y->dir));
+        return CS_ERR_USAGE;
+    }
+    if (cs_identity_parse(id, &y->server_pk) != 0) {
+        cs_out_error("server_key in %s/config is not an identity (cs1:...)",
+                     cs_nodedir_path(y->dir));
+        return CS_ERR_FORMAT;
+    }
+    cs_node_id_from_pubkey(&y->server_pk, &y->server);
+    y->self = *cs_nodedir_node(y->dir);
+    if ((r = cs_store_meta_get(y->store, "deployment", &dep)) != 0)
+        return cs_out_store_error(y->store, r, "reading the deployment");
+    if (dep != NULL) {
+        y->have_deployment =
+            s_unhex(dep, y->deployment, CS_DEPLOYMENT_BYTES) == 0;
+        free(dep);
+    }
+    return 0;
+}
+
+int
+cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
+            const struct cs_sync_opts *opts, struct cs_sync_result *res)
+{
+    struct s_sync *y = cs_xcalloc(1, sizeof *y);
+    uint64_t started = cs_hlc_wall_ms(), last_link = started;
+    uint64_t next_local = 0, data_version = 0;
+    uint64_t sent_before, received_before;
+    int r;
+
+    memset(res, 0, sizeof *res);
+    y->dir = d;
+    y->store = cs_nodedir_store(d);
+    y->key = k;
+    y->opts = opts;
+    y->res = res;
+    cs_writer_init(&y->w, CS_FRAME_MAX);
+    cs_flow_out_init(&y->out);
+    cs_flow_in_init(&y->in, CS_ENVELOPE_MAX);
+    if ((r = s_setup(y)) != 0)
+        goto out;
+    if ((r = cs_cli_transport_new(y->endpoint, k, &y->server_pk, &y->tr)) !=
+        0) {
+        cs_out_error("cannot connect to %s: %s", y->endpoint, cs_strerror(r));
+        goto out;
+    }
+    if ((r = s_seal(y)) != 0)
+        goto out;
+    while (opts->stop == NULL || !*opts->stop) {
+        zmq_pollitem_t items[2];
+        uint64_t now;
+        size_t len = 0;
+        int event, value;
+
+        memset(items, 0, sizeof items);
+        items[0].socket = cs_cli_transport_socket(y->tr);
+        items[0].events = ZMQ_POLLIN;
+        items[1].socket = cs_cli_transport_monitor(y->tr);
+        items[1].events = ZMQ_POLLIN;
+        if (zmq_poll(items, 2, CS_SYNC_TICK_MS) < 0 && errno != EINTR) {
+            r = CS_ERR_IO;
+            cs_out_error("waiting for the server: %s", zmq_strerror(errno));
+            break;
+        }
+        while (r == 0 && cs_cli_transport_event(y->tr, &event, &value) == 0) {
+            r = s_on_event(y, event, value);
+            if (r == CS_ERR_KEY || (r == CS_ERR_REVOKED && !opts->daemon))
+                goto out;
+            r = 0;
+        }
+        while (r == 0 && cs_cli_transport_recv(y->tr, y->frame, &len, 0) == 0) {
+            struct cs_msg m;
+            if ((r = cs_msg_decode(y->frame, len, &m)) != 0) {
+                cs_log_warn("a malformed message from the server: %s",
+                            cs_strerror(r));
+                r = 0;
+                continue;
+            }
+            r = s_on_message(y, &m);
+        }
+        if (r == 0)
+            r = s_maybe_status(y);
+        if (r != 0) {
+            if (!opts->daemon || r == CS_ERR_REVOKED)
+                goto out;
+            /* The daemon waits and starts a new session. */
+            y->live = false;
+            y->retry_at = cs_hlc_wall_ms() + CS_SYNC_RETRY_MS;
+            r = 0;
+        }
+        now = cs_hlc_wall_ms();
+        if (y->connected)
+            last_link = now;
+        if (!opts->daemon && res->in_step)
+            break;
+        if (!opts->daemon && now - last_link > (uint64_t)opts->timeout_ms) {
+            cs_out_error("cannot reach the server at %s (no connection for "
+                         "%d s)",
+                         y->endpoint, opts->timeout_ms / 1000);
+            r = CS_ERR_TIMEOUT;
+            goto out;
+        }
+        if (opts->daemon && y->connected && !y->live && y->retry_at != 0 &&
+            now >= y->retry_at) {
+            y->retry_at = 0;
+            if ((r = s_start(y)) != 0)
+                goto out;
+        }
+        if (opts->daemon && now >= next_local) {
+            /* Edits by any SQLite client: PRAGMA data_version moves when
+               another connection commits. */
+            sqlite3_stmt *st = NULL;
+            next_local = now + CS_SYNC_LOCAL_MS;
+            if (sqlite3_prepare_v2(cs_store_db(y->store), "PRAGMA data_version",
+                                   -1, &st, NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW) {
+                uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
+                if (v != data_version) {
+                    data_version = v;
+                    if ((r = s_seal(y)) != 0 || (r = s_pump(y)) != 0)
+                        cs_log_warn("could not send local edits now");
+                    r = 0;
+                }
+            }
+            sqlite3_finalize(st);
+        }
+    }
+    r = 0;
+out:
+    s_progress(y, true);
+    sent_before = res->bytes_sent;
+    received_before = res->bytes_received;
+    if (s_meta_add_u64(y->store, "bytes_sent", sent_before) != 0 ||
+        s_meta_add_u64(y->store, "bytes_received", received_before) != 0)
+        cs_log_warn("could not record the bytes moved");
+    cs_cli_transport_destroy(&y->tr);
+    cs_flow_out_free(&y->out);
+    cs_flow_in_free(&y->in);
+    cs_writer_free(&y->w);
+    free(y);
+    return r;
+}
