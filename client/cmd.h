@@ -86,6 +86,8 @@ int cs_cmd_status(const struct cs_cmd_ctx *ctx, int argc,
                   char **argv) CS_MUST_CHECK CS_NONNULL(1);
 int cs_cmd_sync(const struct cs_cmd_ctx *ctx, int argc,
                 char **argv) CS_MUST_CHECK;
+int cs_cmd_bundle(const struct cs_cmd_ctx *ctx, int argc,
+                  char **argv) CS_MUST_CHECK;
 int cs_cmd_daemon(const struct cs_cmd_ctx *ctx, int argc,
                   char **argv) CS_MUST_CHECK;
 int cs_cmd_conflicts(const struct cs_cmd_ctx *ctx, int argc,

@@ -19,6 +19,7 @@
 #include "nodedir.h"
 #include "out.h"
 #include "proto.h"
+#include "sync.h"
 #include "text.h"
 
 #define S_MERGE_CHUNK 10000             /* changes applied per transaction */
@@ -197,10 +198,37 @@ s_key_state_read(const struct cs_nodedir *d, struct s_key_state *ks)
                                         : "no passphrase");
 }
 
+/* What status tells of the sync (zz_meta, kept by client/sync.c). */
+struct s_sync_state {
+    uint64_t sealed;         /* this node's batches */
+    uint64_t acked;          /* of them, acknowledged by the server */
+    uint64_t bytes_sent;     /* to the server, all sessions */
+    uint64_t bytes_received; /* from the server, all sessions */
+};
+
+static int
+s_sync_state_read(struct cs_store *s, struct s_sync_state *ss)
+{
+    uint8_t hash[CS_HASH_BYTES];
+    int r;
+
+    memset(ss, 0, sizeof *ss);
+    if ((r = cs_store_feed_head(s, &ss->sealed, hash)) != 0 ||
+        (r = cs_sync_meta_u64(s, "server_acked", &ss->acked)) != 0 ||
+        (r = cs_sync_meta_u64(s, "bytes_sent", &ss->bytes_sent)) != 0 ||
+        (r = cs_sync_meta_u64(s, "bytes_received", &ss->bytes_received)) != 0)
+        return r;
+    if (ss->acked > ss->sealed)
+        ss->acked = ss->sealed;
+    return 0;
+}
+
 static void
 s_status_text(const struct cs_nodedir *d, const struct cs_store_status *st,
-              const char *last_sync, const struct s_key_state *ks)
+              const char *last_sync, const struct s_key_state *ks,
+              const struct s_sync_state *ss)
 {
+    const char *server = cs_nodedir_get(d, "server");
     char clock[CS_HLC_TEXT_MAX], hex[CS_NODE_ID_HEX_LEN + 1];
     const char *name = cs_nodedir_get(d, "name");
     const char *identity = cs_nodedir_get(d, "identity");
@@ -231,12 +259,23 @@ s_status_text(const struct cs_nodedir *d, const struct cs_store_status *st,
            st->conflicts ? " (see cigsync conflicts)" : "");
     printf("%-*s %s\n", S_LABEL_WIDTH, "clock",
            st->clock.t ? clock : "not started");
+    printf("%-*s %" PRIu64 " batches sealed, not yet acknowledged by the "
+           "server\n",
+           S_LABEL_WIDTH, "in flight", ss->sealed - ss->acked);
+    printf("%-*s ", S_LABEL_WIDTH, "server");
+    if (server != NULL)
+        cs_text_escape(stdout, server, strlen(server), false);
+    else
+        fputs("none configured", stdout);
+    putchar('\n');
     printf("%-*s ", S_LABEL_WIDTH, "last sync");
     if (last_sync != NULL)
         cs_text_escape(stdout, last_sync, strlen(last_sync), false);
     else
         fputs("never", stdout);
     putchar('\n');
+    printf("%-*s %" PRIu64 " bytes sent, %" PRIu64 " received\n", S_LABEL_WIDTH,
+           "traffic", ss->bytes_sent, ss->bytes_received);
 }
 
 static void
@@ -253,7 +292,8 @@ s_json_config(struct cs_json *j, const struct cs_nodedir *d, const char *key)
 
 static void
 s_status_json(const struct cs_nodedir *d, const struct cs_store_status *st,
-              const char *last_sync, const struct s_key_state *ks)
+              const char *last_sync, const struct s_key_state *ks,
+              const struct s_sync_state *ss)
 {
     char clock[CS_HLC_TEXT_MAX], hex[CS_NODE_ID_HEX_LEN + 1];
     struct cs_json j;
@@ -295,6 +335,15 @@ s_status_json(const struct cs_nodedir *d, const struct cs_store_status *st,
         cs_json_str(&j, last_sync);
     else
         cs_json_null(&j);
+    s_json_config(&j, d, "server");
+    cs_json_key(&j, "batches_sealed");
+    cs_json_uint(&j, ss->sealed);
+    cs_json_key(&j, "in_flight");
+    cs_json_uint(&j, ss->sealed - ss->acked);
+    cs_json_key(&j, "bytes_sent");
+    cs_json_uint(&j, ss->bytes_sent);
+    cs_json_key(&j, "bytes_received");
+    cs_json_uint(&j, ss->bytes_received);
     cs_json_object_end(&j);
     cs_json_finish(&j);
 }
@@ -305,6 +354,7 @@ cs_cmd_status(const struct cs_cmd_ctx *ctx, int argc, char **argv)
     struct cs_nodedir *d = NULL;
     struct cs_store_status st;
     struct s_key_state ks = {NULL, -1};
+    struct s_sync_state ss;
     char *last_sync = NULL;
     struct cs_store *s;
     int r;
@@ -317,15 +367,16 @@ cs_cmd_status(const struct cs_cmd_ctx *ctx, int argc, char **argv)
         return r;
     s = cs_nodedir_store(d);
     if ((r = cs_store_status(s, &st)) != 0 ||
-        (r = cs_store_meta_get(s, "last_sync", &last_sync)) != 0) {
+        (r = cs_store_meta_get(s, "last_sync", &last_sync)) != 0 ||
+        (r = s_sync_state_read(s, &ss)) != 0) {
         cs_out_store_error(s, r, "reading the status");
         goto out;
     }
     s_key_state_read(d, &ks);
     if (ctx->json)
-        s_status_json(d, &st, last_sync, &ks);
+        s_status_json(d, &st, last_sync, &ks, &ss);
     else
-        s_status_text(d, &st, last_sync, &ks);
+        s_status_text(d, &st, last_sync, &ks, &ss);
 out:
     free(ks.text);
     free(last_sync);

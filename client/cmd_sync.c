@@ -49,10 +49,13 @@ s_run(const struct cs_cmd_ctx *ctx, struct cs_sync_opts *o)
     o->stop = &s_stop;
     r = cs_sync_run(d, k, o, &res);
     if (r == 0 && !o->daemon && res.in_step) {
-        printf("in step with the server: sent %" PRIu64 " batches, received "
-               "%" PRIu64 " (%" PRIu64 " changes)%s\n",
-               res.batches_sent, res.batches_received, res.changes_received,
-               res.refused ? "; some changes were refused (see above)" : "");
+        printf("in step with the server: sent %" PRIu64 " batches (%" PRIu64
+               " bytes, %" PRIu64 " resent), received %" PRIu64 " (%" PRIu64
+               " changes, %" PRIu64 " bytes), %" PRIu64 " refused, %" PRIu64
+               " sessions\n",
+               res.batches_sent, res.bytes_sent, res.bytes_resent,
+               res.batches_received, res.changes_received, res.bytes_received,
+               res.refused, res.sessions);
     } else if (r == 0 && !o->daemon) {
         cs_out_error("interrupted before this replica was in step");
         r = CS_ERR_TIMEOUT;

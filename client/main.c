@@ -125,6 +125,16 @@ static const struct s_command s_commands[] = {
      "line per session on stderr (CIGSYNC_LOG=warn|info|debug).  Exits 4\n"
      "if the server revokes this node.\n",
      false, true},
+    {"bundle", cs_cmd_bundle, "export FILE | import FILE",
+     "carry changes by file when there is no link",
+     "export writes FILE with every batch of this node that the server has\n"
+     "not acknowledged (pending changes are sealed first), encrypted for the\n"
+     "server: carry it to the server, which applies it with\n"
+     "`cigsync-server bundle import`.  import applies FILE, made by\n"
+     "`cigsync-server bundle export --for NAME`, as a sync would.\n"
+     "Importing a bundle twice applies nothing new.  A bundle for another\n"
+     "node, from another server, damaged or truncated is refused.\n",
+     false, true},
     {"merge", cs_cmd_merge, "OTHERDIR", "take in another node's changes",
      "Applies every change held by the replica in node directory OTHERDIR\n"
      "to this one, as a sync would, and prints how many were new.  For\n"

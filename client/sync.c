@@ -67,6 +67,19 @@ s_meta_set_u64(struct cs_store *s, const char *key, uint64_t v)
     return cs_store_meta_set(s, key, text);
 }
 
+/* Writes ms as UTC text, as `status` shows it. */
+static int
+s_meta_set_time(struct cs_store *s, const char *key, uint64_t ms)
+{
+    char text[CS_HLC_TEXT_MAX];
+    struct cs_hlc h;
+
+    h.t = ms << 16;
+    if (cs_hlc_format(h, text, sizeof text) != 0)
+        return CS_ERR_INVALID;
+    return cs_store_meta_set(s, key, text);
+}
+
 static int
 s_meta_add_u64(struct cs_store *s, const char *key, uint64_t add)
 {
@@ -452,7 +465,7 @@ s_on_status(struct s_sync *y, const struct cs_msg_status *m)
         return CS_ERR_CHAIN;
     }
     y->res->in_step = true;
-    if ((r = s_meta_set_u64(y->store, "last_sync", cs_hlc_wall_ms())) != 0 ||
+    if ((r = s_meta_set_time(y->store, "last_sync", cs_hlc_wall_ms())) != 0 ||
         (r = s_meta_set_u64(y->store, "server_acked", has_ours)) != 0)
         return cs_out_store_error(y->store, r, "recording the sync");
     cs_log_info("in step with the server: %" PRIu64 " rows", rows);
@@ -727,4 +740,51 @@ out:
     cs_writer_free(&y->w);
     free(y);
     return r;
+}
+
+int
+cs_sync_deployment(struct cs_store *s, uint8_t dep[CS_DEPLOYMENT_BYTES],
+                   bool *known)
+{
+    char *text = NULL;
+    int r = cs_store_meta_get(s, "deployment", &text);
+
+    *known = false;
+    if (r == 0 && text != NULL)
+        *known = s_unhex(text, dep, CS_DEPLOYMENT_BYTES) == 0;
+    free(text);
+    return r;
+}
+
+int
+cs_sync_set_deployment(struct cs_store *s,
+                       const uint8_t dep[CS_DEPLOYMENT_BYTES])
+{
+    char hex[S_HEX_DEPLOYMENT + 1];
+
+    s_hex(dep, CS_DEPLOYMENT_BYTES, hex);
+    return cs_store_meta_set(s, "deployment", hex);
+}
+
+int
+cs_sync_server(const struct cs_nodedir *d, struct cs_pubkey *pk,
+               struct cs_node_id *id)
+{
+    const char *text = cs_nodedir_get(d, "server_key");
+
+    if (text == NULL || cs_identity_parse(text, pk) != 0) {
+        cs_out_error("no server key in %s/config: give `cigsync init` "
+                     "--server ENDPOINT --server-key IDENTITY, or add "
+                     "server and server_key there",
+                     cs_nodedir_path(d));
+        return CS_ERR_USAGE;
+    }
+    cs_node_id_from_pubkey(pk, id);
+    return 0;
+}
+
+int
+cs_sync_meta_u64(struct cs_store *s, const char *key, uint64_t *v)
+{
+    return s_meta_u64(s, key, v);
 }

@@ -37,6 +37,8 @@
 #include "attr.h"
 #include "key.h"
 #include "nodedir.h"
+#include "proto.h"
+#include "store.h"
 
 #define CS_SYNC_TICK_MS 250      /* longest wait between looks */
 #define CS_SYNC_LOCAL_MS 1000    /* daemon: look for local edits */
@@ -78,5 +80,25 @@ int cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
                 const struct cs_sync_opts *opts,
                 struct cs_sync_result *res) CS_MUST_CHECK
     CS_NONNULL(1, 2, 3, 4);
+
+/* Reads the deployment id this node learnt or was given (zz_meta
+   "deployment"); *known false if none.  Returns 0 or a store error. */
+int cs_sync_deployment(struct cs_store *s, uint8_t dep[CS_DEPLOYMENT_BYTES],
+                       bool *known) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
+
+/* Records the deployment id.  Returns 0 or a store error. */
+int cs_sync_set_deployment(struct cs_store *s,
+                           const uint8_t dep[CS_DEPLOYMENT_BYTES]) CS_MUST_CHECK
+    CS_NONNULL(1, 2);
+
+/* Reads the server's identity from the config into *pk and its node id
+   into *id.  Returns 0, or CS_ERR_USAGE (printed) when none is
+   configured. */
+int cs_sync_server(const struct cs_nodedir *d, struct cs_pubkey *pk,
+                   struct cs_node_id *id) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
+
+/* Reads an unsigned number kept in zz_meta (0 when absent). */
+int cs_sync_meta_u64(struct cs_store *s, const char *key,
+                     uint64_t *v) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
 
 #endif

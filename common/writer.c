@@ -45,6 +45,15 @@ cs_writer_free(struct cs_writer *w)
     cs_writer_init(w, w->max);
 }
 
+int
+cs_writer_patch(struct cs_writer *w, size_t offset, const void *p, size_t n)
+{
+    if (w->err != 0 || offset > w->len || n > w->len - offset)
+        return CS_ERR_INVALID;
+    memcpy(w->p + offset, p, n);
+    return 0;
+}
+
 void
 cs_writer_wipe(struct cs_writer *w)
 {

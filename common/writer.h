@@ -42,6 +42,12 @@ void cs_writer_init(struct cs_writer *w, size_t max) CS_NONNULL(1);
    same max.  Safe to call twice. */
 void cs_writer_free(struct cs_writer *w) CS_NONNULL(1);
 
+/* Overwrites n bytes at offset (already written) with p: for a count in
+   a header that is known only at the end.  Returns 0, or CS_ERR_INVALID
+   when the range is not written yet or w is in error. */
+CS_MUST_CHECK int cs_writer_patch(struct cs_writer *w, size_t offset,
+                                  const void *p, size_t n) CS_NONNULL(1, 3);
+
 /* As cs_writer_free(), zeroing the buffer first (personal data). */
 void cs_writer_wipe(struct cs_writer *w) CS_NONNULL(1);
 

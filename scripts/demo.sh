@@ -1,69 +1,131 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - the main job: install what is missing, build, and show
-# two office replicas on this machine being edited offline and merged.
-#
-# Until the server exists (issue 4) the offices exchange their change logs
-# with `cigsync merge DIR`, the same merge the sync will run.  Everything
-# happens in a temporary directory that is removed at the end.
+# scripts/demo.sh - the main job: install what is missing, build, and run a
+# central server with the Isfana and Kochkor offices and the central office
+# on this machine: each edits offline (with cigsync and with the plain
+# sqlite3 shell), they sync over CurveZMQ on loopback, a concurrent edit of
+# one field is merged the same way everywhere, and the central replica
+# prints a consolidated summary.  Everything happens in a temporary
+# directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/deps.sh
+[ -n "${CS_DEMO_NO_DEPS:-}" ] || bash scripts/deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build/release -j"$(nproc)" --target cigsync >/dev/null
+cmake --build build/release -j"$(nproc)" --target cigsync cigsync-server \
+    >/dev/null
 cs="$PWD/build/release/client/cigsync"
+srv="$PWD/build/release/server/cigsync-server"
 
 work=$(mktemp -d /tmp/cigsync-demo.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+server_pid=
+daemon_pid=
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
 say() { printf '\n== %s\n' "$*"; }
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endpoint=tcp://127.0.0.1:$port
 
-say "Two offices start their replicas (each prints its public identity)"
-"$cs" init "$work/isfana" --name "Isfana office" --office ISF
-"$cs" init "$work/central" --name "Central office" --office CEN
+say "The central server is created; it prints its identity for the offices"
+server_key=$("$srv" init "$work/server" --listen "$endpoint" --name "Bishkek hub")
+echo "$server_key"
+
+say "Three offices create their nodes and are enrolled at the server"
+isf_id=$("$cs" init "$work/isfana" --name "Isfana office" --office ISF \
+         --server "$endpoint" --server-key "$server_key" 2>/dev/null)
+koc_id=$("$cs" init "$work/kochkor" --name "Kochkor office" --office KOC \
+         --server "$endpoint" --server-key "$server_key" 2>/dev/null)
+cen_id=$("$cs" init "$work/central" --name "Central office" --office CEN \
+         --server "$endpoint" --server-key "$server_key" 2>/dev/null)
+"$srv" enroll "$work/server" isfana --role site --office ISF --key "$isf_id"
+"$srv" enroll "$work/server" kochkor --role site --office KOC --key "$koc_id"
+"$srv" enroll "$work/server" central --role central --key "$cen_id"
 isf=(-C "$work/isfana")
+koc=(-C "$work/kochkor")
 cen=(-C "$work/central")
 
-say "Isfana records a community initiative group and a member, offline"
+say "The server runs (its log: one line per session and refusal)"
+CIGSYNC_LOG=info "$srv" run "$work/server" 2>"$work/server.log" &
+server_pid=$!
+sleep 0.5
+
+say "Isfana records a group, a member and a workshop, offline"
 cig=$("$cs" "${isf[@]}" add cig name="Жаштар демилгеси" settlement=Isfana \
       status=forming formed_on=2019-02-21 focus="street lighting")
 person=$("$cs" "${isf[@]}" add person family_name=Абдыкадырова \
          given_name=Гүлмира sex=female birth_year=1986 settlement=Isfana)
 "$cs" "${isf[@]}" add membership cig_id="$cig" person_id="$person" \
       role=chair joined_on=2019-03-01 >/dev/null
-echo "cig $cig, person $person"
+event=$("$cs" "${isf[@]}" add event title="Advocacy workshop" kind=training \
+        start_on=2026-11-20 settlement=Isfana)
+"$cs" "${isf[@]}" add attendance event_id="$event" person_id="$person" completed=1 \
+      >/dev/null
+echo "cig $cig"
 
-say "A colleague edits the replica with the plain sqlite3 shell"
-sqlite3 "$work/isfana/replica.db" \
-  "UPDATE cig SET focus = 'street lighting and water' WHERE id = '$cig';"
-"$cs" "${isf[@]}" status
+say "A Kochkor colleague works with the plain sqlite3 shell"
+sqlite3 "$work/kochkor/replica.db" "
+  INSERT INTO cig(id, name, settlement, status, formed_on)
+    VALUES ('KOC-cig-0001', 'Аялдар кеңеши', 'Kochkor', 'active', '2020-05-04');
+  INSERT INTO person(id, family_name, given_name, sex, birth_year, settlement)
+    VALUES ('KOC-person-0001', 'Токтогулов', 'Азамат', 'male', 1979, 'Kochkor'),
+           ('KOC-person-0002', 'Садыкова', 'Айгерим', 'female', 1992, 'Kochkor');"
 
-say "Central receives Isfana's changes"
-"$cs" "${cen[@]}" merge "$work/isfana"
+say "Isfana and Kochkor sync"
+"$cs" "${isf[@]}" sync
+"$cs" "${koc[@]}" sync
 
-say "Both change the group's status at the same time, before merging again"
-"$cs" "${isf[@]}" set cig "$cig" status=active
-"$cs" "${cen[@]}" set cig "$cig" status=dormant
-"$cs" "${isf[@]}" merge "$work/central"
-"$cs" "${cen[@]}" merge "$work/isfana"
-
-say "Both replicas now agree, field by field"
-"$cs" "${isf[@]}" list cig
+say "Central syncs and sees both regions"
+"$cs" "${cen[@]}" sync
 "$cs" "${cen[@]}" list cig
-if [ "$("$cs" "${isf[@]}" list cig --json)" = "$("$cs" "${cen[@]}" list cig --json)" ]
-then echo "converged: yes"; else echo "converged: NO"; exit 1; fi
 
-say "The losing edit is kept as a conflict on both sides"
+say "Isfana keeps a daemon running; central and Isfana change the group's status at the same time"
+CIGSYNC_LOG=warn "$cs" "${isf[@]}" daemon &
+daemon_pid=$!
+"$cs" "${cen[@]}" set cig "$cig" status=dormant
+sqlite3 "$work/isfana/replica.db" "UPDATE cig SET status = 'active' WHERE id = '$cig';"
+sleep 2 # the daemon notices the sqlite3 edit within about a second
+"$cs" "${cen[@]}" sync
+sleep 2 # and receives central's edit from the server
+kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=
+"$cs" "${isf[@]}" sync
+"$cs" "${koc[@]}" sync
+
+say "Both sides agree on the winner and list the losing edit as a conflict"
+"$cs" "${isf[@]}" list cig
 "$cs" "${cen[@]}" conflicts
 
-say "History of the group at the central office"
-"$cs" "${cen[@]}" show cig "$cig"
+say "Converged? each office's replica equals the central one for its region"
+converged=yes
+for node in isfana:ISF kochkor:KOC; do
+    dir=${node%%:*}; office=${node##*:}
+    for t in cig person membership event attendance; do
+        a=$(sqlite3 "$work/$dir/replica.db" "SELECT * FROM $t ORDER BY id")
+        b=$(sqlite3 "$work/central/replica.db" \
+            "SELECT * FROM $t WHERE office_id = '$office' ORDER BY id")
+        [ "$a" = "$b" ] || { echo "$dir differs in $t"; converged=no; }
+    done
+done
+echo "converged: $converged"
+[ "$converged" = yes ]
 
 say "Consolidated summary (central replica)"
 sqlite3 -header -column "$work/central/replica.db" "
-  SELECT office_id AS office,
+  SELECT o.office_id AS office,
          (SELECT count(*) FROM cig c WHERE c.office_id = o.office_id) AS cigs,
-         (SELECT count(*) FROM person p WHERE p.office_id = o.office_id)
-           AS persons,
-         (SELECT count(*) FROM membership m WHERE m.office_id = o.office_id)
-           AS memberships
-  FROM (SELECT DISTINCT office_id FROM cig) o ORDER BY office;"
+         (SELECT count(*) FROM person p WHERE p.office_id = o.office_id
+            AND p.sex = 'female') AS women,
+         (SELECT count(*) FROM person p WHERE p.office_id = o.office_id
+            AND p.sex = 'male') AS men,
+         (SELECT count(DISTINCT a.person_id) FROM attendance a
+            WHERE a.office_id = o.office_id) AS trained
+  FROM (SELECT office_id FROM cig UNION SELECT office_id FROM person) o
+  ORDER BY office;"
+
+say "The server's view of its nodes"
+"$srv" nodes "$work/server"
+echo
+echo "server log:"
+sed 's/^/  /' "$work/server.log"

@@ -1,6 +1,7 @@
 /*  server/hub.c - the sync sessions of `cigsync-server run`; see hub.h.  */
 #include "prelude.h"
 
+#include "bundle.h"
 #include "down.h"
 #include "envelope.h"
 #include "feedio.h"
@@ -40,7 +41,9 @@ struct s_sess {
     bool repaired;                      /* a repair was tried this session */
     bool news;                          /* the last look found a new batch */
     uint64_t batches_in, batches_out, changes_in, refused; /* this session */
+    uint64_t duplicates;                                   /* this session */
     uint64_t bytes_in, bytes_out;                          /* this session */
+    uint64_t bytes_out_unrecorded; /* not yet added to zz_srv_node */
 };
 
 struct s_hub {
@@ -227,12 +230,15 @@ s_send(struct s_hub *h, struct s_sess *s)
 {
     int r;
 
-    if (cs_writer_len(&h->w) == 0)
+    if (cs_writer_len(&h->w) == 0 || h->tr == NULL) {
+        cs_writer_reset(&h->w); /* a bundle: nobody to tell */
         return;
+    }
     r = cs_srv_transport_send(h->tr, s->rid, s->rid_len, cs_writer_data(&h->w),
                               cs_writer_len(&h->w));
     if (r == 0) {
         s->bytes_out += cs_writer_len(&h->w);
+        s->bytes_out_unrecorded += cs_writer_len(&h->w);
     } else {
         if (s->live)
             cs_log_info("node %s is gone (%s)", s->node.reg.name,
@@ -249,6 +255,8 @@ s_send_error_to(struct s_hub *h, const uint8_t *rid, size_t rid_len, int code,
 {
     struct cs_msg_error e;
 
+    if (h->tr == NULL)
+        return;
     e.code = code;
     e.message.p = (const uint8_t *)text;
     e.message.len = strlen(text);
@@ -502,11 +510,12 @@ s_seen(struct s_hub *h, struct s_sess *s, uint64_t seq, uint64_t bytes_in)
     sqlite3_bind_int64(st, 1, (int64_t)cs_hlc_wall_ms());
     sqlite3_bind_int64(st, 2, (int64_t)seq);
     sqlite3_bind_int64(st, 3, (int64_t)bytes_in);
-    sqlite3_bind_int64(st, 4, (int64_t)s->bytes_out);
+    sqlite3_bind_int64(st, 4, (int64_t)s->bytes_out_unrecorded);
     sqlite3_bind_text(st, 5, s->node.hex, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    s->bytes_out = 0; /* counted now */
+    if (rc == SQLITE_DONE)
+        s->bytes_out_unrecorded = 0;
     return rc == SQLITE_DONE ? 0 : CS_ERR_DB;
 }
 
@@ -646,8 +655,9 @@ out:
     return r;
 }
 
-/* A whole envelope arrived from s. */
-static void
+/* A whole envelope arrived from s.  Returns 0 or why it was refused (the
+   session is then ended). */
+static int
 s_upstream(struct s_hub *h, struct s_sess *s, const uint8_t *env, size_t len)
 {
     struct cs_feedio_in in;
@@ -672,15 +682,18 @@ s_upstream(struct s_hub *h, struct s_sess *s, const uint8_t *env, size_t len)
         cs_log_warn("node %s: %s", s->node.reg.name, text);
         cs_feedio_done(&in);
         s_sess_drop(h, s, r, text);
-        return;
+        return r;
     }
     if (!in.duplicate) {
         s->batches_in++;
         cs_log_debug("applied batch %" PRIu64 " of node %s", in.batch.seq,
                      s->node.reg.name);
+    } else {
+        s->duplicates++;
     }
     cs_feedio_done(&in);
     s_send_ack(h, s);
+    return 0;
 }
 
 /* ---- messages ---------------------------------------------------------- */
@@ -747,6 +760,8 @@ s_on_hello(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
     s->batches_in = s->batches_out = s->changes_in = s->refused = 0;
     s->bytes_in = s->bytes_out = 0;
     cs_flow_out_session(&s->out, down_have);
+    if (s_seen(h, s, 0, 0) != 0)
+        cs_log_warn("could not record when node %s was seen", s->node.reg.name);
     if (cs_down_acked(h->store, &s->node.reg.node, down_have) != 0)
         cs_log_warn("could not forget acknowledged batches of node %s",
                     s->node.reg.name);
@@ -801,7 +816,7 @@ s_on_message(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
         if (cs_flow_in_push(&s->in, m, &env, &len, &grant) != 0)
             return;
         if (env != NULL) {
-            s_upstream(h, s, env, len);
+            (void)s_upstream(h, s, env, len);
             free(env);
             if (!s->live)
                 return;
@@ -936,8 +951,8 @@ cs_hub_run(struct cs_srvdir *d, const struct cs_key *k, const char *endpoint,
     auth.arg = &h;
     if ((r = cs_srv_transport_new(endpoint, k, &auth, &h.tr)) != 0)
         goto out;
-    cs_log(CS_LOG_WARN, "serving on %s (%zu nodes enrolled)",
-           cs_srv_transport_endpoint(h.tr), h.nnodes);
+    cs_log_info("serving on %s (%zu nodes enrolled)",
+                cs_srv_transport_endpoint(h.tr), h.nnodes);
     while (!*stop) {
         uint64_t now = cs_hlc_wall_ms();
         if (now >= next_reload) {
@@ -953,7 +968,7 @@ cs_hub_run(struct cs_srvdir *d, const struct cs_key *k, const char *endpoint,
             s_receive(&h);
         }
     }
-    cs_log(CS_LOG_WARN, "stopping");
+    cs_log_info("stopping");
     r = 0;
 out:
     cs_srv_transport_destroy(&h.tr);
@@ -962,6 +977,61 @@ out:
     free(h.sess);
     free(h.nodes);
     free(h.m);
+    cs_writer_free(&h.w);
+    pthread_mutex_destroy(&h.lock);
+    return r;
+}
+
+/* ---- bundles ------------------------------------------------------------- */
+
+int
+cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,
+              const struct cs_bundle *bundle, struct cs_hub_import_stats *st)
+{
+    struct cs_bundle b = *bundle;
+    struct cs_view env;
+    struct s_node n;
+    struct s_sess *s;
+    struct s_hub h;
+    char hex[CS_NODE_ID_HEX_LEN + 1];
+    int r;
+
+    memset(st, 0, sizeof *st);
+    memset(&h, 0, sizeof h);
+    h.dir = d;
+    h.store = cs_srvdir_store(d);
+    h.reg = cs_srvdir_registry(d);
+    h.key = k;
+    h.deployment = cs_srvdir_deployment(d);
+    h.self = *cs_srvdir_node(d);
+    pthread_mutex_init(&h.lock, NULL);
+    cs_writer_init(&h.w, CS_FRAME_MAX);
+    if ((r = cs_down_install(h.store)) != 0 || (r = s_reload(&h)) != 0)
+        goto out;
+    cs_node_id_hex(&b.head.sender, hex);
+    if (!s_node_get(&h, hex, &n)) {
+        r = CS_ERR_NOT_FOUND;
+        goto out;
+    }
+    if (n.reg.revoked) {
+        r = CS_ERR_REVOKED;
+        goto out;
+    }
+    snprintf(st->node, sizeof st->node, "%s", n.reg.name);
+    s = s_sess_get(&h, &n);
+    while (cs_bundle_next(&b, &env) == 0) {
+        if ((r = s_upstream(&h, s, env.p, env.len)) != 0)
+            goto out;
+    }
+    st->batches = s->batches_in;
+    st->duplicates = s->duplicates;
+    st->changes = s->changes_in;
+    st->refused = s->refused;
+out:
+    for (size_t i = 0; i < h.nsess; i++)
+        s_sess_free(h.sess[i]);
+    free(h.sess);
+    free(h.nodes);
     cs_writer_free(&h.w);
     pthread_mutex_destroy(&h.lock);
     return r;

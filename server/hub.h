@@ -38,6 +38,7 @@
 #include <signal.h>
 
 #include "attr.h"
+#include "bundle.h"
 #include "key.h"
 #include "srvdir.h"
 
@@ -53,6 +54,26 @@
    error. */
 int cs_hub_run(struct cs_srvdir *d, const struct cs_key *k,
                const char *endpoint, volatile sig_atomic_t *stop) CS_MUST_CHECK
+    CS_NONNULL(1, 2, 3, 4);
+
+/* What cs_hub_import() did. */
+struct cs_hub_import_stats {
+    char node[CS_REGISTRY_NAME_MAX + 1]; /* the sender's name */
+    uint64_t batches;                    /* batches applied */
+    uint64_t duplicates;                 /* batches applied before */
+    uint64_t changes;                    /* changes applied */
+    uint64_t refused;                    /* changes refused (logged) */
+};
+
+/* Applies the envelopes of a parsed bundle from a node exactly as if they
+   had come over the network (check, scope, apply, record, correct), one
+   transaction per batch; batches applied before change nothing.  The
+   caller checked the bundle's recipient, kind and deployment.
+   Returns 0; CS_ERR_NOT_FOUND (sender not enrolled); CS_ERR_REVOKED; the
+   refusal of the first batch that fails (nothing after it is applied). */
+int cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,
+                  const struct cs_bundle *b,
+                  struct cs_hub_import_stats *st) CS_MUST_CHECK
     CS_NONNULL(1, 2, 3, 4);
 
 #endif

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "passphrase.h"
 #include "registry.h"
+#include "srvbundle.h"
 #include "srvdir.h"
 #include "srvout.h"
 
@@ -774,6 +775,52 @@ out:
     return r;
 }
 
+/* ---- bundle -------------------------------------------------------------- */
+
+static int
+s_cmd_bundle(int argc, char **argv)
+{
+    const char *dir = NULL, *file = NULL, *name = NULL, *fd_arg = NULL;
+    char *value;
+    int pass_fd = -1, r;
+    bool exporting;
+
+    if (argc < 1 ||
+        (strcmp(argv[0], "export") != 0 && strcmp(argv[0], "import") != 0))
+        return s_usage_error("bundle", "expected export or import");
+    exporting = strcmp(argv[0], "export") == 0;
+    for (int i = 1; i < argc; i++) {
+        if (exporting && (r = s_option(argc, argv, &i, "--for", &value)) != 0) {
+            if (r < 0)
+                return r;
+            name = value;
+            continue;
+        }
+        if ((r = s_option(argc, argv, &i, "--passphrase-fd", &value)) != 0) {
+            if (r < 0)
+                return r;
+            fd_arg = value;
+            continue;
+        }
+        if (s_is_option(argv[i]))
+            return s_unknown_option("bundle", argv[i]);
+        if (dir == NULL)
+            dir = argv[i];
+        else if (file == NULL)
+            file = argv[i];
+        else
+            return s_usage_error("bundle", "expected DIR and FILE");
+    }
+    if (dir == NULL || file == NULL)
+        return s_usage_error("bundle", "expected DIR and FILE");
+    if (exporting && name == NULL)
+        return s_usage_error("bundle", "export needs --for NAME");
+    if (fd_arg != NULL && (r = s_fd("--passphrase-fd", fd_arg, &pass_fd)) != 0)
+        return r;
+    return exporting ? cs_srvbundle_export(dir, name, file, pass_fd)
+                     : cs_srvbundle_import(dir, file, pass_fd);
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 /* One command. */
@@ -833,6 +880,17 @@ static const struct s_command s_commands[] = {
      "node revoked meanwhile is cut off within a second.  A key sealed with\n"
      "a passphrase is asked for on the terminal, or read from\n"
      "--passphrase-fd N.\n"},
+    {"bundle", s_cmd_bundle,
+     "export DIR --for NAME FILE | import DIR FILE [--passphrase-fd N]",
+     "carry batches by file when there is no link",
+     "export writes FILE for node NAME: the server's batches it has not\n"
+     "acknowledged and everything new in its scope, sealed for it; the\n"
+     "office applies it with `cigsync bundle import FILE`.  import applies\n"
+     "FILE, made by an office's `cigsync bundle export`, exactly as if its\n"
+     "batches had come over the network: checked, refused where out of\n"
+     "scope, recorded.  Importing a bundle twice applies nothing the second\n"
+     "time.  A bundle for another server or node, of another deployment,\n"
+     "damaged or truncated is refused and nothing of it is applied.\n"},
     {"nodes", s_cmd_nodes, "DIR [--json]", "list the enrolled nodes",
      "Lists every node, revoked ones included, by name: role, scope,\n"
      "status, when it was last seen, the last batch received from it, and\n"

@@ -20,7 +20,15 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/cigsync-test.XXXXXX") || exit 1
 LOCK_PID=
 unset CIGSYNC_DIR
 
+BG_PIDS=
+HUB_PID=
+
 cleanup() {
+    local p
+    for p in $BG_PIDS ${HUB_PID:-}; do
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
     if [ -n "$LOCK_PID" ]; then
         exec 9>&- 2>/dev/null
         wait "$LOCK_PID" 2>/dev/null
@@ -155,4 +163,99 @@ release_lock() {
 new_node() {
     cs init "$1" --name "$2" --office "$3" >/dev/null 2>"$TMP/init.err" ||
         fail "init $1: $(cat "$TMP/init.err")"
+}
+
+# ---- sync fixtures: a server and nodes on loopback -------------------------
+# Need $CIGSYNC_SERVER (the built cigsync-server) and python3.
+
+# need_sync_tools: skips the test (77) without cigsync-server or python3.
+need_sync_tools() {
+    [ -n "${CIGSYNC_SERVER:-}" ] || { echo "SKIP: no CIGSYNC_SERVER" >&2; exit 77; }
+    have_python || { echo "SKIP: python3 is not installed" >&2; exit 77; }
+}
+
+# srv ARGS: runs cigsync-server.
+srv() {
+    "$CIGSYNC_SERVER" "$@"
+}
+
+# free_port: prints a TCP port that is free on 127.0.0.1 right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# hub_setup: makes the server directory $TMP/hub on a free port and sets
+# HUB (its directory), HUB_PORT, HUB_EP (its endpoint) and HUB_KEY (its
+# identity).
+hub_setup() {
+    HUB=$TMP/hub
+    HUB_PORT=$(free_port)
+    HUB_EP=tcp://127.0.0.1:$HUB_PORT
+    HUB_KEY=$(srv init "$HUB" --listen "$HUB_EP" 2>"$TMP/hub.init") ||
+        fail "cigsync-server init: $(cat "$TMP/hub.init")"
+}
+
+# bg CMD...: runs CMD in the background, killed when the test ends; sets
+# BG_PID.
+bg() {
+    "$@" &
+    BG_PID=$!
+    BG_PIDS="$BG_PIDS $BG_PID"
+}
+
+# node_setup NAME ROLE [OFFICE]: makes node directory $TMP/NAME pointing at
+# the hub and enrols it with ROLE (site, central, auditor) and OFFICE
+# (sites: needed; central: its office, default CEN; auditor: none).
+node_setup() {
+    local name=$1 role=$2 office=${3:-} id
+    id=$(cs init "$TMP/$name" --name "$name" --office "${office:-CEN}" \
+        --server "$HUB_EP" --server-key "$HUB_KEY" 2>"$TMP/$name.init") ||
+        fail "init $name: $(cat "$TMP/$name.init")"
+    if [ "$role" = auditor ]; then
+        srv enroll "$HUB" "$name" --role auditor --key "$id" >/dev/null 2>&1 ||
+            fail "enroll $name"
+    elif [ -n "$office" ]; then
+        srv enroll "$HUB" "$name" --role "$role" --office "$office" --key "$id" \
+            >/dev/null 2>&1 || fail "enroll $name"
+    else
+        srv enroll "$HUB" "$name" --role "$role" --key "$id" >/dev/null 2>&1 ||
+            fail "enroll $name"
+    fi
+}
+
+# hub_start: starts `cigsync-server run` in the background (log appended
+# to $TMP/hub.log) and waits until it serves; sets HUB_PID.
+hub_start() {
+    CIGSYNC_LOG=${CIGSYNC_LOG:-info} srv run "$HUB" >>"$TMP/hub.log" 2>&1 &
+    HUB_PID=$!
+    local i
+    for i in $(seq 100); do
+        grep -q "serving on $HUB_EP" "$TMP/hub.log" 2>/dev/null && return 0
+        kill -0 "$HUB_PID" 2>/dev/null || fail "the server died: $(tail -5 "$TMP/hub.log")"
+        sleep 0.1
+    done
+    fail "the server did not start: $(tail -5 "$TMP/hub.log")"
+}
+
+# hub_stop: stops the server with SIGTERM and waits for it.
+hub_stop() {
+    [ -n "${HUB_PID:-}" ] || return 0
+    kill -TERM "$HUB_PID" 2>/dev/null
+    wait "$HUB_PID" 2>/dev/null
+    HUB_PID=
+}
+
+# sync_ok NAME: runs one `cigsync sync` of node NAME, which must exit 0.
+sync_ok() {
+    expect_ok cs -C "$TMP/$1" sync --quiet --timeout 30
+}
+
+# synced_content NAME: prints every synced table's visible content of
+# node NAME's replica, sorted, for comparing replicas.
+synced_content() {
+    local db=$TMP/$1/replica.db t
+    for t in $(sqlite3 "$db" "SELECT name FROM zz_table ORDER BY name"); do
+        echo "== $t"
+        sqlite3 -separator '|' "$db" "SELECT * FROM \"$t\" ORDER BY id"
+    done
 }
