@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "envelope.h"
 #include "feed.h"
+#include "feedio.h"
 #include "fileio.h"
 #include "mem.h"
 #include "nodedir.h"
@@ -57,6 +58,10 @@ s_export(struct cs_nodedir *d, const struct cs_key *k, const char *file)
     bh.sender = *cs_nodedir_node(d);
     bh.recipient = server;
     memcpy(bh.deployment, dep, CS_DEPLOYMENT_BYTES);
+    if ((r = cs_store_head(s, &server, &bh.acked, hash)) != 0) {
+        r = cs_out_store_error(s, r, "reading the server's feed");
+        goto out;
+    }
     if ((r = cs_bundle_begin(&w, &bh)) != 0)
         goto fail;
     for (uint64_t seq = acked + 1; seq <= head; seq++) {
@@ -107,6 +112,27 @@ s_lookup(void *arg, const struct cs_node_id *node, struct cs_pubkey *pk)
     if (memcmp(id.b, node->b, CS_NODE_ID_BYTES) != 0)
         return CS_ERR_NOT_FOUND;
     *pk = *server_pk;
+    return 0;
+}
+
+/* The server says it holds our batches up to acked: the next export
+   starts after them.  Never backwards, never past what we sealed. */
+static int
+s_take_ack(struct cs_store *s, uint64_t acked)
+{
+    uint8_t hash[CS_HASH_BYTES];
+    uint64_t had, head;
+    char text[24];
+    int r;
+
+    if ((r = cs_sync_meta_u64(s, "server_acked", &had)) != 0 ||
+        (r = cs_store_feed_head(s, &head, hash)) != 0)
+        return cs_out_store_error(s, r, "reading the feed");
+    if (acked <= had || acked > head)
+        return 0;
+    snprintf(text, sizeof text, "%" PRIu64, acked);
+    if ((r = cs_store_meta_set(s, "server_acked", text)) != 0)
+        return cs_out_store_error(s, r, "recording the acknowledgement");
     return 0;
 }
 
@@ -165,6 +191,21 @@ s_import(struct cs_nodedir *d, const struct cs_key *k, const char *file)
         goto out;
     }
     memcpy(dep, b.head.deployment, CS_DEPLOYMENT_BYTES);
+    /* Every envelope must open before any is applied. */
+    for (uint32_t i = 1; cs_bundle_next(&b, &env) == 0; i++) {
+        struct cs_feedio_in in;
+        r = cs_feedio_open(&in, k, dep, env.p, env.len, s_lookup, &server_pk);
+        cs_feedio_done(&in);
+        if (r != 0) {
+            cs_out_error("%s: envelope %u of %u does not open (%s): altered, "
+                         "or not from this node's server; nothing was "
+                         "applied",
+                         file, i, b.head.count, cs_strerror(r));
+            goto out;
+        }
+    }
+    if ((r = cs_bundle_parse(bytes, len, &b)) != 0)
+        goto out;
     while (cs_bundle_next(&b, &env) == 0) {
         struct cs_apply_stats st;
         r = cs_feed_accept(s, k, dep, env.p, env.len, &server, s_lookup,
@@ -186,6 +227,8 @@ s_import(struct cs_nodedir *d, const struct cs_key *k, const char *file)
         r = cs_out_store_error(s, r, "recording the deployment");
         goto out;
     }
+    if ((r = s_take_ack(s, b.head.acked)) != 0)
+        goto out;
     printf("imported %s: %" PRIu64 " batches (%" PRIu64
            " changes applied), %" PRIu64 " held before\n",
            file, applied, changes, dups);

@@ -276,8 +276,12 @@ s_maybe_status(struct s_sync *y)
         return 0;
     if ((r = cs_store_status(y->store, &ss)) != 0)
         return cs_out_store_error(y->store, r, "reading the status");
-    if (ss.pending > 0)
-        return 0; /* sealed at the next look */
+    if (ss.pending > 0) {
+        /* Edited meanwhile: send that first. */
+        if ((r = s_seal(y)) != 0)
+            return r;
+        return s_pump(y);
+    }
     memset(&st, 0, sizeof st);
     if ((r = cs_store_digest(y->store, NULL, st.digest, &rows)) != 0 ||
         (r = s_heads(y, v, &n, true)) != 0)
@@ -312,13 +316,13 @@ s_start(struct s_sync *y)
     h.node = y->self;
     if ((r = s_heads(y, v, &n, true)) != 0)
         return cs_out_store_error(y->store, r, "reading the heads");
-    if ((r = cs_msg_hello_encode(&y->w, &h, v, n)) != 0 || (r = s_send(y)) != 0)
+    if (cs_msg_hello_encode(&y->w, &h, v, n) != 0 || s_send(y) != 0)
         return 0; /* the link went away again */
     memset(&a, 0, sizeof a);
     cs_flow_in_resume(&y->in, &a);
     if ((r = s_heads(y, v, &n, false)) != 0)
         return cs_out_store_error(y->store, r, "reading the heads");
-    if ((r = cs_msg_ack_encode(&y->w, &a, v, n)) != 0 || s_send(y) != 0)
+    if (cs_msg_ack_encode(&y->w, &a, v, n) != 0 || s_send(y) != 0)
         return 0;
     c.bytes = CS_FLOW_WINDOW_BYTES;
     c.batches = CS_FLOW_WINDOW_BATCHES;
@@ -659,9 +663,9 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
         items[1].socket = cs_cli_transport_monitor(y->tr);
         items[1].events = ZMQ_POLLIN;
         if (zmq_poll(items, 2, CS_SYNC_TICK_MS) < 0 && errno != EINTR) {
-            r = CS_ERR_IO;
             cs_out_error("waiting for the server: %s", zmq_strerror(errno));
-            break;
+            r = CS_ERR_IO;
+            goto out;
         }
         while (r == 0 && cs_cli_transport_event(y->tr, &event, &value) == 0) {
             r = s_on_event(y, event, value);
@@ -718,9 +722,8 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
                 uint64_t v = (uint64_t)sqlite3_column_int64(st, 0);
                 if (v != data_version) {
                     data_version = v;
-                    if ((r = s_seal(y)) != 0 || (r = s_pump(y)) != 0)
+                    if (s_seal(y) != 0 || s_pump(y) != 0)
                         cs_log_warn("could not send local edits now");
-                    r = 0;
                 }
             }
             sqlite3_finalize(st);

@@ -58,7 +58,7 @@ cs_file_save(const char *path, const void *p, size_t n)
         r = errno == EEXIST ? CS_ERR_EXISTS : CS_ERR_IO;
         goto out;
     }
-    if ((r = cs_file_write_all(fd, p, n)) != 0 || fsync(fd) != 0) {
+    if (cs_file_write_all(fd, p, n) != 0 || fsync(fd) != 0) {
         r = CS_ERR_IO;
         close(fd);
         unlink(tmp);

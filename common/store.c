@@ -1343,7 +1343,8 @@ s_row_write(struct cs_store *s, size_t ti, const char *row_id,
 
     if ((r = s_table_stmts(s, ti)) != 0)
         return r;
-    for (size_t c = 0; c <= t->ncols; c++) {
+    /* A row with no entries (e NULL) has no winners and nothing lost. */
+    for (size_t c = 0; e != NULL && c <= t->ncols; c++) {
         /* c == ncols stands for the row's life */
         size_t w = c < t->ncols ? d->winner[c] : d->life;
         if (c == t->ncols ? !d->has_life : w == SIZE_MAX)
@@ -1361,7 +1362,7 @@ s_row_write(struct cs_store *s, size_t ti, const char *row_id,
     sqlite3_bind_text(s->conf_clear, 2, row_id, -1, SQLITE_STATIC);
     if ((r = s_step_done(s, s->conf_clear)) != 0)
         return r;
-    for (size_t i = 0; i < d->nlost; i++) {
+    for (size_t i = 0; e != NULL && i < d->nlost; i++) {
         const struct s_entry *x = &e[d->lost[i].entry];
         sqlite3_bind_int(s->conf_insert, 1, t->tid);
         sqlite3_bind_text(s->conf_insert, 2, row_id, -1, SQLITE_STATIC);

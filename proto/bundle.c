@@ -3,7 +3,11 @@
 
 #include "bundle.h"
 
-#define S_COUNT_AT 58 /* offset of the count */
+#define S_ACKED_AT 58 /* offset of the acknowledgement */
+#define S_COUNT_AT 66 /* offset of the count */
+
+static const uint8_t s_magic[CS_BUNDLE_MAGIC_LEN] = {'C', 'S', 'B', 'U',
+                                                     'N', 'D', 'L', 'E'};
 
 static void
 s_put_u32(uint8_t *p, uint32_t v)
@@ -26,12 +30,14 @@ cs_bundle_begin(struct cs_writer *w, const struct cs_bundle_head *h)
 {
     uint8_t head[CS_BUNDLE_HEAD_BYTES];
 
-    memcpy(head, CS_BUNDLE_MAGIC, CS_BUNDLE_MAGIC_LEN);
+    memcpy(head, s_magic, sizeof s_magic);
     head[8] = CS_BUNDLE_VERSION;
     head[9] = h->kind;
     memcpy(head + 10, h->sender.b, CS_NODE_ID_BYTES);
     memcpy(head + 26, h->recipient.b, CS_NODE_ID_BYTES);
     memcpy(head + 42, h->deployment, CS_DEPLOYMENT_BYTES);
+    s_put_u32(head + S_ACKED_AT, (uint32_t)(h->acked >> 32));
+    s_put_u32(head + S_ACKED_AT + 4, (uint32_t)h->acked);
     s_put_u32(head + S_COUNT_AT, 0);
     return cs_writer_put(w, head, sizeof head);
 }
@@ -80,8 +86,7 @@ cs_bundle_parse(const uint8_t *p, size_t len, struct cs_bundle *b)
     uint32_t seen = 0;
 
     memset(b, 0, sizeof *b);
-    if (len < CS_BUNDLE_MAGIC_LEN ||
-        memcmp(p, CS_BUNDLE_MAGIC, CS_BUNDLE_MAGIC_LEN) != 0)
+    if (len < CS_BUNDLE_MAGIC_LEN || memcmp(p, s_magic, sizeof s_magic) != 0)
         return CS_ERR_FORMAT;
     if (len > CS_BUNDLE_MAX)
         return CS_ERR_TOO_BIG;
@@ -95,6 +100,8 @@ cs_bundle_parse(const uint8_t *p, size_t len, struct cs_bundle *b)
     memcpy(b->head.sender.b, p + 10, CS_NODE_ID_BYTES);
     memcpy(b->head.recipient.b, p + 26, CS_NODE_ID_BYTES);
     memcpy(b->head.deployment, p + 42, CS_DEPLOYMENT_BYTES);
+    b->head.acked = (uint64_t)s_get_u32(p + S_ACKED_AT) << 32 |
+                    s_get_u32(p + S_ACKED_AT + 4);
     b->head.count = s_get_u32(p + S_COUNT_AT);
     if (b->head.count > CS_BUNDLE_ENVELOPES_MAX)
         return CS_ERR_FORMAT;

@@ -15,8 +15,12 @@
  *      10      16    sender node id
  *      26      16    recipient node id
  *      42      16    deployment id
- *      58      4     count of envelopes, at most CS_BUNDLE_ENVELOPES_MAX
- *      62      ...   count times: 4-byte length (1..CS_ENVELOPE_MAX), then
+ *      58      8     acknowledgement: the last batch of the recipient's
+ *                    feed the sender holds (0 if none); so that an office
+ *                    that only ever exchanges bundles is not sent the same
+ *                    batches again and again
+ *      66      4     count of envelopes, at most CS_BUNDLE_ENVELOPES_MAX
+ *      70      ...   count times: 4-byte length (1..CS_ENVELOPE_MAX), then
  *                    the envelope
  *      end-32  32    BLAKE2b-256 of every byte before it
  *
@@ -42,7 +46,7 @@
 #define CS_BUNDLE_VERSION 1
 #define CS_BUNDLE_KIND_UP 1   /* a node's batches for the server */
 #define CS_BUNDLE_KIND_DOWN 2 /* the server's batches for a node */
-#define CS_BUNDLE_HEAD_BYTES 62
+#define CS_BUNDLE_HEAD_BYTES 70
 #define CS_BUNDLE_HASH_BYTES 32
 #define CS_BUNDLE_MAX (256u << 20)       /* whole file, bytes */
 #define CS_BUNDLE_ENVELOPES_MAX 1000000u /* envelopes in one bundle */
@@ -53,7 +57,8 @@ struct cs_bundle_head {
     struct cs_node_id sender;                /* who made it */
     struct cs_node_id recipient;             /* who may import it */
     uint8_t deployment[CS_DEPLOYMENT_BYTES]; /* the deployment */
-    uint32_t count;                          /* envelopes inside */
+    uint64_t acked; /* the recipient's batches the sender holds */
+    uint32_t count; /* envelopes inside */
 };
 
 /* A parsed bundle: its header, and the envelopes as a view into the bytes

@@ -141,6 +141,8 @@ cs_flow_out_next(struct cs_flow_out *o, struct cs_writer *w, bool *sent)
     }
     if (cs_splitter_done(&o->sp))
         return 0;
+    if (o->acked + 1 < o->env_seq)
+        return 0; /* a chunked envelope travels alone: wait for the ACKs */
     peek = o->sp;
     cs_splitter_pull(&peek, &c);
     last = cs_splitter_done(&peek);

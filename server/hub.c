@@ -204,7 +204,8 @@ s_sess_get(struct s_hub *h, const struct s_node *n)
         s = cs_xcalloc(1, sizeof *s);
         cs_flow_in_init(&s->in, CS_ENVELOPE_MAX);
         cs_flow_out_init(&s->out);
-        h->sess = cs_xrealloc(h->sess, (h->nsess + 1) * sizeof *h->sess);
+        h->sess =
+            cs_xrealloc(h->sess, (h->nsess + 1) * sizeof(struct s_sess *));
         h->sess[h->nsess++] = s;
     }
     s->node = *n;
@@ -677,8 +678,12 @@ s_upstream(struct s_hub *h, struct s_sess *s, const uint8_t *env, size_t len)
         r = s_apply(h, s, &in, len, why, sizeof why);
     if (r != 0) {
         char text[CS_MESSAGE_TEXT_MAX];
-        snprintf(text, sizeof text, "batch %" PRIu64 " refused: %s%s%s",
-                 in.batch.seq, cs_strerror(r), why[0] ? ": " : "", why);
+        if (in.batch.seq > 0)
+            snprintf(text, sizeof text, "batch %" PRIu64 " refused: %s%s%s",
+                     in.batch.seq, cs_strerror(r), why[0] ? ": " : "", why);
+        else
+            snprintf(text, sizeof text, "an envelope refused: %s",
+                     cs_strerror(r));
         cs_log_warn("node %s: %s", s->node.reg.name, text);
         cs_feedio_done(&in);
         s_sess_drop(h, s, r, text);
@@ -708,8 +713,6 @@ s_on_hello(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
     uint64_t down_have = 0, down_head;
     uint8_t hash[CS_HASH_BYTES];
     size_t n;
-    int r;
-
     static const uint8_t unknown[CS_DEPLOYMENT_BYTES];
 
     /* All zeros: a new node that learns the deployment from our HELLO. */
@@ -738,7 +741,7 @@ s_on_hello(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
     while (cs_msg_iter_pull_head(&it, &hd) == 0)
         if (memcmp(hd.origin.b, h->self.b, CS_NODE_ID_BYTES) == 0)
             down_have = hd.seq;
-    if ((r = cs_down_head(h->store, &s->node.reg.node, &down_head, hash)) != 0)
+    if (cs_down_head(h->store, &s->node.reg.node, &down_head, hash) != 0)
         return;
     if (down_have > down_head) {
         s_send_error_to(h, raw->routing_id, raw->routing_id_len,
@@ -1018,9 +1021,32 @@ cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,
         goto out;
     }
     snprintf(st->node, sizeof st->node, "%s", n.reg.name);
+    /* Every envelope must open before any is applied. */
+    while (cs_bundle_next(&b, &env) == 0) {
+        struct cs_feedio_in in;
+        r = cs_feedio_open(&in, k, h.deployment, env.p, env.len, s_lookup, &h);
+        if (r == 0 &&
+            memcmp(in.batch.origin.b, n.reg.node.b, CS_NODE_ID_BYTES) != 0)
+            r = CS_ERR_KEY;
+        cs_feedio_done(&in);
+        if (r != 0) {
+            st->bad_envelope = b.taken;
+            goto out;
+        }
+    }
+    b = *bundle;
     s = s_sess_get(&h, &n);
     while (cs_bundle_next(&b, &env) == 0) {
         if ((r = s_upstream(&h, s, env.p, env.len)) != 0)
+            goto out;
+    }
+    if (b.head.acked > 0) {
+        uint8_t hash[CS_HASH_BYTES];
+        uint64_t signed_seq;
+        if ((r = cs_down_head(h.store, &n.reg.node, &signed_seq, hash)) != 0)
+            goto out;
+        if (b.head.acked <= signed_seq &&
+            (r = cs_down_acked(h.store, &n.reg.node, b.head.acked)) != 0)
             goto out;
     }
     st->batches = s->batches_in;

@@ -63,12 +63,17 @@ struct cs_hub_import_stats {
     uint64_t duplicates;                 /* batches applied before */
     uint64_t changes;                    /* changes applied */
     uint64_t refused;                    /* changes refused (logged) */
+    uint32_t bad_envelope; /* 1-based: the envelope that did not open */
 };
 
 /* Applies the envelopes of a parsed bundle from a node exactly as if they
    had come over the network (check, scope, apply, record, correct), one
    transaction per batch; batches applied before change nothing.  The
    caller checked the bundle's recipient, kind and deployment.
+   Every envelope is opened first: if one does not open (it is not the
+   sender's, or was altered), nothing is applied and st->bad_envelope
+   says which.  The bundle's acknowledgement then lets the server forget
+   its batches for the node that the node holds.
    Returns 0; CS_ERR_NOT_FOUND (sender not enrolled); CS_ERR_REVOKED; the
    refusal of the first batch that fails (nothing after it is applied). */
 int cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,

@@ -107,6 +107,11 @@ cs_srvbundle_export(const char *dir, const char *name, const char *file,
     bh.sender = *cs_srvdir_node(d);
     bh.recipient = n.node;
     memcpy(bh.deployment, cs_srvdir_deployment(d), CS_DEPLOYMENT_BYTES);
+    {
+        uint8_t hash[CS_HASH_BYTES];
+        if ((r = cs_store_head(s, &n.node, &bh.acked, hash)) != 0)
+            goto out;
+    }
     if ((r = cs_bundle_begin(&w, &bh)) != 0)
         goto out;
     for (;; seq++) {
@@ -197,6 +202,13 @@ cs_srvbundle_import(const char *dir, const char *file, int pass_fd)
     if (r == CS_ERR_NOT_FOUND || r == CS_ERR_REVOKED) {
         cs_srvout_error("%s comes from a node that is %s", file,
                         r == CS_ERR_REVOKED ? "revoked" : "not enrolled");
+        goto out;
+    }
+    if (r != 0 && st.bad_envelope > 0) {
+        cs_srvout_error("%s: envelope %u of %u does not open (%s): altered, "
+                        "or not from node %s; nothing was applied",
+                        file, st.bad_envelope, b.head.count, cs_strerror(r),
+                        st.node);
         goto out;
     }
     if (r != 0) {

@@ -226,7 +226,9 @@ node_setup() {
 # hub_start: starts `cigsync-server run` in the background (log appended
 # to $TMP/hub.log) and waits until it serves; sets HUB_PID.
 hub_start() {
-    CIGSYNC_LOG=${CIGSYNC_LOG:-info} srv run "$HUB" >>"$TMP/hub.log" 2>&1 &
+    # The binary itself, not the srv function: $! must be the server.
+    CIGSYNC_LOG=${CIGSYNC_LOG:-info} "$CIGSYNC_SERVER" run "$HUB" \
+        >>"$TMP/hub.log" 2>&1 &
     HUB_PID=$!
     local i
     for i in $(seq 100); do
