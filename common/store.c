@@ -1374,7 +1374,7 @@ s_row_write(struct cs_store *s, size_t ti, const char *row_id,
         if ((r = s_step_done(s, s->conf_insert)) != 0)
             return r;
     }
-    if (!d->alive) {
+    if (e == NULL || !d->alive) {
         sqlite3_bind_text(ts->remove, 1, row_id, -1, SQLITE_STATIC);
         return s_step_done(s, ts->remove);
     }
