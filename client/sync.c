@@ -37,7 +37,7 @@ struct s_sync {
     uint64_t feed_head;     /* our last sealed batch */
     uint64_t last_progress; /* ms */
     uint64_t retry_at;      /* daemon: ms to start a session again */
-    int fatal;              /* a reason to stop, or 0 */
+    bool rebuilt;           /* the replica was rebuilt this run */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -461,6 +461,18 @@ s_on_status(struct s_sync *y, const struct cs_msg_status *m)
         return 0; /* more is on its way */
     if ((r = cs_store_digest(y->store, NULL, digest, &rows)) != 0)
         return cs_out_store_error(y->store, r, "computing the digest");
+    if (sodium_memcmp(digest, m->digest, CS_HASH_BYTES) != 0 && !y->rebuilt) {
+        /* The server has sent us everything again: what still differs is
+           here.  Rebuild the rows from the log and compare once more. */
+        uint64_t n;
+        y->rebuilt = true;
+        cs_log_warn("this replica's content differs from the server's: "
+                    "rebuilding its rows from its log");
+        if ((r = cs_store_rebuild(y->store, &n)) != 0)
+            return cs_out_store_error(y->store, r, "rebuilding the rows");
+        y->status_sent = false;
+        return 0;
+    }
     if (sodium_memcmp(digest, m->digest, CS_HASH_BYTES) != 0) {
         cs_out_error("this replica's content differs from the server's even "
                      "after a repair (%" PRIu64 " rows here); the server's "

@@ -3081,6 +3081,85 @@ s_hash_u64(crypto_generichash_state *h, uint64_t v)
     crypto_generichash_update(h, b, sizeof b);
 }
 
+/* Feeds one SQLite value to a hash: its type, then its bytes. */
+static void
+s_hash_value(crypto_generichash_state *h, sqlite3_stmt *st, int i)
+{
+    int type = sqlite3_column_type(st, i);
+    uint8_t t = (uint8_t)type;
+    union {
+        double d;
+        uint64_t u;
+    } f;
+
+    crypto_generichash_update(h, &t, 1);
+    switch (type) {
+    case SQLITE_INTEGER:
+        s_hash_u64(h, (uint64_t)sqlite3_column_int64(st, i));
+        break;
+    case SQLITE_FLOAT:
+        f.d = sqlite3_column_double(st, i);
+        s_hash_u64(h, f.u);
+        break;
+    case SQLITE_TEXT:
+    case SQLITE_BLOB: {
+        const void *p = type == SQLITE_TEXT
+                            ? (const void *)sqlite3_column_text(st, i)
+                            : sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        s_hash_u64(h, (uint64_t)n);
+        if (n > 0 && p != NULL)
+            crypto_generichash_update(h, p, (size_t)n);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* Hashes the rows of table t (of office, unless NULL): first every
+   value of every row, then every winning version. */
+static int
+s_digest_table(struct cs_store *s, const struct cs_table *t, const char *office,
+               crypto_generichash_state *h, uint64_t *rows)
+{
+    static const char *const sql[2] = {
+        "SELECT * FROM \"%w\" %s ORDER BY id",
+        "SELECT c.row_id, c.col, c.hlc, o.node FROM \"%w\" r"
+        " JOIN zz_cell c ON c.tid = %d AND c.row_id = r.id"
+        " JOIN zz_origin o ON o.oid = c.oid %s ORDER BY c.row_id, c.col"};
+    const char *where = office != NULL ? "WHERE office_id = ?1" : "";
+    int r = 0;
+
+    crypto_generichash_update(h, (const uint8_t *)t->name, strlen(t->name) + 1);
+    for (int pass = 0; pass < 2 && r == 0; pass++) {
+        sqlite3_stmt *st = NULL;
+        char *q = pass == 0 ? sqlite3_mprintf(sql[0], t->name, where)
+                            : sqlite3_mprintf(sql[1], t->name, t->tid, where);
+        int rc;
+
+        if (q == NULL)
+            return CS_ERR_NOMEM;
+        r = s_prepare(s, q, &st);
+        sqlite3_free(q);
+        if (r != 0)
+            break;
+        if (office != NULL)
+            sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int n = sqlite3_column_count(st);
+            if (pass == 0)
+                (*rows)++;
+            for (int i = 0; i < n; i++)
+                s_hash_value(h, st, i);
+        }
+        if (rc != SQLITE_DONE)
+            r = s_db_err(s, rc, "computing the digest");
+        sqlite3_finalize(st);
+    }
+    return r;
+}
+
 int
 cs_store_digest(struct cs_store *s, const char *office,
                 uint8_t digest[CS_STORE_HASH_BYTES], uint64_t *rows)
@@ -3090,42 +3169,49 @@ cs_store_digest(struct cs_store *s, const char *office,
 
     *rows = 0;
     crypto_generichash_init(&h, NULL, 0, CS_STORE_HASH_BYTES);
-    for (size_t ti = 0; ti < s->ntables && r == 0; ti++) {
-        const struct cs_table *t = &s->tables[ti];
-        sqlite3_stmt *st = NULL;
-        char sql[512];
-        int rc, n;
-
-        n = snprintf(sql, sizeof sql,
-                     "SELECT c.row_id, c.col, c.hlc, o.node FROM \"%s\" r"
-                     " JOIN zz_cell c ON c.tid = %d AND c.row_id = r.id"
-                     " JOIN zz_origin o ON o.oid = c.oid%s"
-                     " ORDER BY c.row_id, c.col",
-                     t->name, t->tid,
-                     office != NULL ? " WHERE r.office_id = ?" : "");
-        if (n < 0 || (size_t)n >= sizeof sql)
-            return CS_ERR_INVALID;
-        if ((r = s_prepare(s, sql, &st)) != 0)
-            break;
-        if (office != NULL)
-            sqlite3_bind_text(st, 1, office, -1, SQLITE_STATIC);
-        crypto_generichash_update(&h, (const uint8_t *)t->name,
-                                  strlen(t->name) + 1);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            crypto_generichash_update(&h, sqlite3_column_text(st, 0),
-                                      (size_t)sqlite3_column_bytes(st, 0) + 1);
-            crypto_generichash_update(&h, sqlite3_column_text(st, 1),
-                                      (size_t)sqlite3_column_bytes(st, 1) + 1);
-            s_hash_u64(&h, (uint64_t)sqlite3_column_int64(st, 2));
-            crypto_generichash_update(&h, sqlite3_column_text(st, 3),
-                                      (size_t)sqlite3_column_bytes(st, 3));
-            if (sqlite3_column_bytes(st, 1) == 0)
-                (*rows)++;
-        }
-        if (rc != SQLITE_DONE)
-            r = s_db_err(s, rc, "computing the digest");
-        sqlite3_finalize(st);
-    }
+    for (size_t ti = 0; ti < s->ntables && r == 0; ti++)
+        r = s_digest_table(s, &s->tables[ti], office, &h, rows);
     crypto_generichash_final(&h, digest, CS_STORE_HASH_BYTES);
+    return r;
+}
+
+int
+cs_store_rebuild(struct cs_store *s, uint64_t *rows)
+{
+    sqlite3_stmt *st = NULL;
+    bool in_txn = false;
+    int r, rc;
+
+    *rows = 0;
+    s->errmsg[0] = '\0';
+    if ((r = s_txn_begin(s)) != 0)
+        return r;
+    in_txn = true;
+    if ((r = s_exec(s, "UPDATE zz_state SET capture = 0")) != 0 ||
+        (r = s_prepare(s, "SELECT DISTINCT tid, row_id FROM zz_log", &st)) != 0)
+        goto out;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t ti;
+        if (s_table_by_tid(s, sqlite3_column_int(st, 0), &ti) == NULL)
+            continue;
+        if ((r = s_row_recompute(
+                 s, ti, (const char *)sqlite3_column_text(st, 1))) != 0)
+            goto out;
+        (*rows)++;
+    }
+    if (rc != SQLITE_DONE) {
+        r = s_db_err(s, rc, "reading the log");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((r = s_exec(s, "UPDATE zz_state SET capture = 1")) != 0 ||
+        (r = s_txn_commit(s)) != 0)
+        goto out;
+    in_txn = false;
+out:
+    sqlite3_finalize(st);
+    if (in_txn)
+        s_txn_rollback(s);
     return r;
 }

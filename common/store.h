@@ -376,13 +376,20 @@ int cs_store_reassert(struct cs_store *s, const char *table, const char *id,
                       const char *col, struct cs_hlc after) CS_MUST_CHECK
     CS_NONNULL(1, 2, 3, 4);
 
-/* Computes a digest of the visible content: per synced table, per visible
-   row (of office only, unless office is NULL), per field the winning
-   version (HLC and origin).  Two replicas that hold the same versions of
-   the same rows have the same digest.  *rows gets the number of rows.
-   Returns 0 or a store error. */
+/* Computes a digest of the visible content: per synced table, its rows
+   (of office only, unless office is NULL) in id order with every value,
+   then every field's winning version (HLC and origin).  Two replicas that
+   show the same rows and hold the same versions of them have the same
+   digest.  *rows gets the number of rows.  Returns 0 or a store error. */
 int cs_store_digest(struct cs_store *s, const char *office,
                     uint8_t digest[CS_STORE_HASH_BYTES],
                     uint64_t *rows) CS_MUST_CHECK CS_NONNULL(1, 3, 4);
+
+/* Recomputes every row's visible state, winners and conflicts from the
+   log and writes them, in one transaction: the repair for a replica whose
+   tables were changed behind the log's back.  *rows gets the number of
+   rows recomputed.  Returns 0 or a store error. */
+int cs_store_rebuild(struct cs_store *s, uint64_t *rows) CS_MUST_CHECK
+    CS_NONNULL(1, 2);
 
 #endif

@@ -459,10 +459,10 @@ s_status(struct s_hub *h, struct s_sess *s)
                     return; /* it will say STATUS again */
             }
         }
-        cs_log_err(CS_ERR_CHAIN,
-                   "node %s: its content still differs from the server's "
-                   "after a repair; see `cigsync status` there",
-                   s->node.reg.name);
+        cs_log_warn("node %s: its content still differs from the "
+                    "server's after resending its scope; the node rebuilds "
+                    "its rows from its log, or reports the difference",
+                    s->node.reg.name);
     } else {
         cs_log_info("node %s in step: %" PRIu64 " rows; this session "
                     "received %" PRIu64 " batches (%" PRIu64
