@@ -141,6 +141,7 @@ cs_down_head(struct cs_store *s, const struct cs_node_id *node, uint64_t *seq,
 /* What packing collects. */
 struct s_pack {
     struct cs_store *s;
+    const char *hex; /* the node id, for zz_srv_outbox */
     const struct cs_scope *sc;
     struct cs_node_id node;
     struct cs_changes got;
@@ -153,6 +154,45 @@ struct s_pack {
 };
 
 #define S_PACK_FULL 1 /* callback: stop, the batch is full */
+
+static int s_outbox_add(struct cs_store *s, const char *hex,
+                        const struct cs_change *ch, uint64_t now_ms);
+
+/* A change the site may not read: if it moves the row out of the site's
+   office, and the row was ever the site's, the site holds a copy that it
+   must not keep (it would also never hear of the row again): queue a
+   delete of the row at the site only. */
+static int
+s_left_office(struct s_pack *p, const struct cs_change *ch)
+{
+    sqlite3_stmt *st = NULL;
+    const struct cs_table *t;
+    bool was_ours;
+    int rc;
+
+    if (ch->op != CS_OP_SET || strcmp(ch->col, "office_id") != 0 ||
+        (t = cs_store_table(p->s, ch->table)) == NULL)
+        return 0;
+    if (sqlite3_prepare_v2(cs_store_db(p->s),
+                           "SELECT 1 FROM zz_log WHERE tid = ? AND row_id = ?"
+                           " AND col = 'office_id' AND op = 1 AND value = ?"
+                           " LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return CS_ERR_DB;
+    sqlite3_bind_int(st, 1, t->tid);
+    sqlite3_bind_text(st, 2, ch->row_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->sc->office, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    was_ours = rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return CS_ERR_DB;
+    if (!was_ours)
+        return 0;
+    cs_log_info("a %s record left office %s: deleting its copy there",
+                ch->table, p->sc->office);
+    return s_outbox_add(p->s, p->hex, ch, 0);
+}
 
 static int
 s_pack_one(void *arg, const struct cs_change *ch)
@@ -175,8 +215,13 @@ s_pack_one(void *arg, const struct cs_change *ch)
             snprintf(p->table, sizeof p->table, "%s", ch->table);
             snprintf(p->row, sizeof p->row, "%s", ch->row_id);
         }
-        if (p->readable)
+        if (p->readable) {
             cs_changes_push(&p->got, ch);
+        } else if (p->sc->role == CS_ROLE_SITE) {
+            int r = s_left_office(p, ch);
+            if (r != 0)
+                return r;
+        }
     }
     if (cs_changes_count(&p->got) >= p->max_changes ||
         cs_changes_bytes(&p->got) >= CS_DOWN_BATCH_BYTES ||
@@ -337,6 +382,7 @@ cs_down_get(struct cs_store *s, const struct cs_key *k,
     p.s = s;
     p.sc = sc;
     p.node = *node;
+    p.hex = hex;
     p.max_changes = CS_DOWN_BATCH_CHANGES;
     cs_changes_init(&p.got);
     for (;;) {
@@ -348,12 +394,14 @@ cs_down_get(struct cs_store *s, const struct cs_key *k,
         p.scanned = 0;
         p.table[0] = p.row[0] = '\0';
         cs_changes_clear(&p.got);
-        if ((r = s_pack_outbox(&p, hex, &outbox_last)) != 0)
-            break;
         r = cs_store_changes(s, lid, false, s_pack_one, &p, &last);
         if (r != 0 && r != S_PACK_FULL)
             break;
         more = r == S_PACK_FULL;
+        /* After the scan: it may have queued deletes (rows that left the
+           node's office). */
+        if ((r = s_pack_outbox(&p, hex, &outbox_last)) != 0)
+            break;
         if (cs_changes_count(&p.got) == 0) {
             r = last != lid ? s_record(s, hex, last, head, hash, NULL, 0, 0)
                             : 0;
