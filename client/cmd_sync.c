@@ -3,6 +3,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "mem.h"
 #include "nodedir.h"
 #include "out.h"
 #include "sync.h"
@@ -32,6 +33,29 @@ s_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Takes DIR/sync.lock: one sync or daemon per node at a time (two would
+   hold two sessions of one node, and the server could end only one). */
+static int
+s_lock(const struct cs_nodedir *d, int *fd)
+{
+    char *path = cs_xasprintf("%s/sync.lock", cs_nodedir_path(d));
+    int r = 0;
+
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0) {
+        cs_out_error("cannot open %s: %s", path, strerror(errno));
+        r = CS_ERR_IO;
+    } else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        cs_out_error("another cigsync sync or daemon is running for %s",
+                     cs_nodedir_path(d));
+        close(*fd);
+        *fd = -1;
+        r = CS_ERR_LOCKED;
+    }
+    free(path);
+    return r;
+}
+
 /* Runs sync or daemon on the node directory of ctx. */
 static int
 s_run(const struct cs_cmd_ctx *ctx, struct cs_sync_opts *o)
@@ -39,11 +63,12 @@ s_run(const struct cs_cmd_ctx *ctx, struct cs_sync_opts *o)
     struct cs_nodedir *d = NULL;
     struct cs_key *k = NULL;
     struct cs_sync_result res;
-    int r;
+    int lock_fd = -1, r;
 
     if ((r = cs_cmd_open(ctx, &d)) != 0)
         return r;
-    if ((r = cs_cmd_load_key(ctx, d, &k)) != 0)
+    if ((r = s_lock(d, &lock_fd)) != 0 ||
+        (r = cs_cmd_load_key(ctx, d, &k)) != 0)
         goto out;
     s_signals();
     o->stop = &s_stop;
@@ -61,6 +86,8 @@ s_run(const struct cs_cmd_ctx *ctx, struct cs_sync_opts *o)
         r = CS_ERR_TIMEOUT;
     }
 out:
+    if (lock_fd >= 0)
+        close(lock_fd); /* releases the lock */
     cs_key_destroy(&k);
     cs_nodedir_destroy(&d);
     return r;

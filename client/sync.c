@@ -36,7 +36,8 @@ struct s_sync {
     bool status_sent;       /* STATUS sent since the last change of state */
     uint64_t feed_head;     /* our last sealed batch */
     uint64_t last_progress; /* ms */
-    uint64_t retry_at;      /* daemon: ms to start a session again */
+    uint64_t retry_at;      /* ms to start a session again, or 0 */
+    uint64_t hello_at;      /* ms our last HELLO went out */
     bool rebuilt;           /* the replica was rebuilt this run */
 };
 
@@ -316,8 +317,12 @@ s_start(struct s_sync *y)
     h.node = y->self;
     if ((r = s_heads(y, v, &n, true)) != 0)
         return cs_out_store_error(y->store, r, "reading the heads");
-    if (cs_msg_hello_encode(&y->w, &h, v, n) != 0 || s_send(y) != 0)
-        return 0; /* the link went away again */
+    y->retry_at = 0;
+    y->hello_at = cs_hlc_wall_ms();
+    if (cs_msg_hello_encode(&y->w, &h, v, n) != 0 || s_send(y) != 0) {
+        y->retry_at = y->hello_at + CS_SYNC_TICK_MS * 4; /* try again */
+        return 0;
+    }
     memset(&a, 0, sizeof a);
     cs_flow_in_resume(&y->in, &a);
     if ((r = s_heads(y, v, &n, false)) != 0)
@@ -656,8 +661,11 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
     cs_flow_in_init(&y->in, CS_ENVELOPE_MAX);
     if ((r = s_setup(y)) != 0)
         goto out;
-    if ((r = cs_cli_transport_new(y->endpoint, k, &y->server_pk, &y->tr)) !=
-        0) {
+    if ((r = cs_cli_transport_new_backoff(
+             y->endpoint, k, &y->server_pk,
+             opts->daemon ? CS_CLI_TRANSPORT_RECONNECT_MAX_MS
+                          : CS_SYNC_RECONNECT_MAX_MS,
+             &y->tr)) != 0) {
         cs_out_error("cannot connect to %s: %s", y->endpoint, cs_strerror(r));
         goto out;
     }
@@ -717,9 +725,11 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
             r = CS_ERR_TIMEOUT;
             goto out;
         }
-        if (opts->daemon && y->connected && !y->live && y->retry_at != 0 &&
-            now >= y->retry_at) {
-            y->retry_at = 0;
+        /* A session that did not start (our HELLO could not be sent, or
+           no answer came, or the daemon waits after an error): again. */
+        if (y->connected && !y->live &&
+            ((y->retry_at != 0 && now >= y->retry_at) ||
+             (y->retry_at == 0 && now - y->hello_at > CS_SYNC_HELLO_MS))) {
             if ((r = s_start(y)) != 0)
                 goto out;
         }

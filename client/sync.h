@@ -40,11 +40,13 @@
 #include "proto.h"
 #include "store.h"
 
-#define CS_SYNC_TICK_MS 250      /* longest wait between looks */
-#define CS_SYNC_LOCAL_MS 1000    /* daemon: look for local edits */
-#define CS_SYNC_TIMEOUT_MS 15000 /* sync: default connect timeout */
-#define CS_SYNC_RETRY_MS 10000   /* daemon: after a session error */
-#define CS_SYNC_PROGRESS_MS 250  /* progress line refresh */
+#define CS_SYNC_TICK_MS 250           /* longest wait between looks */
+#define CS_SYNC_LOCAL_MS 1000         /* daemon: look for local edits */
+#define CS_SYNC_TIMEOUT_MS 15000      /* sync: default connect timeout */
+#define CS_SYNC_RETRY_MS 10000        /* daemon: after a session error */
+#define CS_SYNC_HELLO_MS 20000        /* HELLO unanswered: send it again */
+#define CS_SYNC_RECONNECT_MAX_MS 4000 /* sync: back-off ceiling */
+#define CS_SYNC_PROGRESS_MS 250       /* progress line refresh */
 
 /* How to run. */
 struct cs_sync_opts {

@@ -37,7 +37,7 @@ s_set_int(void *sock, int option, int value)
 /* Gives the DEALER every option of transport.h, and CURVE client keys. */
 static int
 s_configure(void *sock, const struct cs_key *key,
-            const struct cs_pubkey *server)
+            const struct cs_pubkey *server, int reconnect_max_ms)
 {
     uint8_t server_pk[CS_KEY_CURVE_BYTES];
     uint8_t pk[CS_KEY_CURVE_BYTES];
@@ -65,8 +65,7 @@ s_configure(void *sock, const struct cs_key *key,
         (r = s_set_int(sock, ZMQ_IMMEDIATE, 1)) != 0 ||
         (r = s_set_int(sock, ZMQ_RECONNECT_IVL,
                        CS_CLI_TRANSPORT_RECONNECT_MS)) != 0 ||
-        (r = s_set_int(sock, ZMQ_RECONNECT_IVL_MAX,
-                       CS_CLI_TRANSPORT_RECONNECT_MAX_MS)) != 0 ||
+        (r = s_set_int(sock, ZMQ_RECONNECT_IVL_MAX, reconnect_max_ms)) != 0 ||
         (r = s_set_int(sock, ZMQ_HEARTBEAT_IVL,
                        CS_CLI_TRANSPORT_HEARTBEAT_IVL_MS)) != 0 ||
         (r = s_set_int(sock, ZMQ_HEARTBEAT_TIMEOUT,
@@ -84,6 +83,16 @@ cs_cli_transport_new(const char *endpoint, const struct cs_key *key,
                      const struct cs_pubkey *server,
                      struct cs_cli_transport **out)
 {
+    return cs_cli_transport_new_backoff(endpoint, key, server,
+                                        CS_CLI_TRANSPORT_RECONNECT_MAX_MS, out);
+}
+
+int
+cs_cli_transport_new_backoff(const char *endpoint, const struct cs_key *key,
+                             const struct cs_pubkey *server,
+                             int reconnect_max_ms,
+                             struct cs_cli_transport **out)
+{
     struct cs_cli_transport *t = cs_xcalloc(1, sizeof *t);
     int r = CS_ERR_IO;
 
@@ -96,7 +105,9 @@ cs_cli_transport_new(const char *endpoint, const struct cs_key *key,
         cs_log_err(r, "zmq_socket: %s", zmq_strerror(errno));
         goto out;
     }
-    if ((r = s_configure(t->dealer, key, server)) != 0)
+    if (reconnect_max_ms < CS_CLI_TRANSPORT_RECONNECT_MS)
+        reconnect_max_ms = CS_CLI_TRANSPORT_RECONNECT_MS;
+    if ((r = s_configure(t->dealer, key, server, reconnect_max_ms)) != 0)
         goto out;
     r = CS_ERR_IO;
     {

@@ -74,6 +74,17 @@ CS_MUST_CHECK int cs_cli_transport_new(const char *endpoint,
                                        struct cs_cli_transport **out)
     CS_NONNULL(1, 2, 3, 4);
 
+/* As cs_cli_transport_new(), with another back-off ceiling: `sync` runs
+   for a bounded time and should not sleep a minute between attempts.
+     reconnect_max_ms  ZMQ_RECONNECT_IVL_MAX, at least
+                       CS_CLI_TRANSPORT_RECONNECT_MS */
+CS_MUST_CHECK int cs_cli_transport_new_backoff(const char *endpoint,
+                                               const struct cs_key *key,
+                                               const struct cs_pubkey *server,
+                                               int reconnect_max_ms,
+                                               struct cs_cli_transport **out)
+    CS_NONNULL(1, 2, 3, 5);
+
 /* Closes the socket, waiting at most CS_CLI_TRANSPORT_LINGER_MS to flush
    what is queued, frees *t and sets *t to NULL; does nothing if *t is
    NULL.  Never hangs, whatever the link. */

@@ -362,6 +362,9 @@ s_send_credit(struct s_hub *h, struct s_sess *s, uint64_t bytes,
 
 /* ---- downstream -------------------------------------------------------- */
 
+static int s_seen(struct s_hub *h, struct s_sess *s, uint64_t seq,
+                  uint64_t bytes_in);
+
 /* Sends s what its credit allows of its feed. */
 static void
 s_pump(struct s_hub *h, struct s_sess *s)
@@ -477,6 +480,9 @@ s_status(struct s_hub *h, struct s_sess *s)
     if (cs_msg_status_encode(&h->w, &st, v, n) == 0)
         s_send(h, s);
     cs_writer_reset(&h->w);
+    if (s_seen(h, s, 0, 0) != 0)
+        cs_log_warn("could not record the traffic of node %s",
+                    s->node.reg.name);
 }
 
 /* Looks for news for every live session (after a batch was applied). */
@@ -768,10 +774,11 @@ s_on_hello(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
     if (cs_down_acked(h->store, &s->node.reg.node, down_have) != 0)
         cs_log_warn("could not forget acknowledged batches of node %s",
                     s->node.reg.name);
-    cs_log_info("session: node %s (%s %s) connected; it holds %" PRIu64
+    cs_log_info("session: node %s (%s%s%s) connected; it holds %" PRIu64
                 " of our %" PRIu64 " batches for it",
                 s->node.reg.name, cs_registry_role_name(s->node.reg.role),
-                s->node.reg.office, down_have, down_head);
+                s->node.reg.office[0] ? " " : "", s->node.reg.office, down_have,
+                down_head);
     memset(&me, 0, sizeof me);
     me.major = CS_PROTO_MAJOR;
     me.minor = CS_PROTO_MINOR;
@@ -972,6 +979,11 @@ cs_hub_run(struct cs_srvdir *d, const struct cs_key *k, const char *endpoint,
         }
     }
     cs_log_info("stopping");
+    for (size_t i = 0; i < h.nsess; i++)
+        if (h.sess[i]->bytes_out_unrecorded > 0 &&
+            s_seen(&h, h.sess[i], 0, 0) != 0)
+            cs_log_warn("could not record the traffic of node %s",
+                        h.sess[i]->node.reg.name);
     r = 0;
 out:
     cs_srv_transport_destroy(&h.tr);
