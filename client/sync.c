@@ -38,6 +38,8 @@ struct s_sync {
     uint64_t last_progress; /* ms */
     uint64_t retry_at;      /* ms to start a session again, or 0 */
     uint64_t hello_at;      /* ms our last HELLO went out */
+    uint64_t rx_at;         /* ms the server's last message came */
+    bool quiet;             /* in step, nothing moved since */
     bool rebuilt;           /* the replica was rebuilt this run */
 };
 
@@ -211,8 +213,10 @@ s_seal(struct s_sync *y)
         return 0;
     if ((r = cs_feed_seal(y->store, y->key, y->deployment, 0, &st)) != 0)
         return cs_out_store_error(y->store, r, "sealing local changes");
-    if (st.batches > 0)
+    if (st.batches > 0) {
         y->status_sent = false;
+        y->quiet = false;
+    }
     return cs_store_feed_head(y->store, &y->feed_head, hash);
 }
 
@@ -307,6 +311,7 @@ s_start(struct s_sync *y)
 
     y->live = false;
     y->status_sent = false;
+    y->quiet = false;
     y->res->sessions++;
     memset(&h, 0, sizeof h);
     h.major = CS_PROTO_MAJOR;
@@ -318,7 +323,7 @@ s_start(struct s_sync *y)
     if ((r = s_heads(y, v, &n, true)) != 0)
         return cs_out_store_error(y->store, r, "reading the heads");
     y->retry_at = 0;
-    y->hello_at = cs_hlc_wall_ms();
+    y->hello_at = y->rx_at = cs_hlc_wall_ms();
     if (cs_msg_hello_encode(&y->w, &h, v, n) != 0 || s_send(y) != 0) {
         y->retry_at = y->hello_at + CS_SYNC_TICK_MS * 4; /* try again */
         return 0;
@@ -415,6 +420,7 @@ s_downstream(struct s_sync *y, const uint8_t *env, size_t len)
     y->res->batches_received++;
     y->res->changes_received += st.received;
     y->status_sent = false;
+    y->quiet = false;
     memset(&a, 0, sizeof a);
     cs_flow_in_resume(&y->in, &a);
     if ((r = s_heads(y, v, &n, false)) != 0)
@@ -476,6 +482,7 @@ s_on_status(struct s_sync *y, const struct cs_msg_status *m)
         if ((r = cs_store_rebuild(y->store, &n)) != 0)
             return cs_out_store_error(y->store, r, "rebuilding the rows");
         y->status_sent = false;
+        y->quiet = false;
         return 0;
     }
     if (sodium_memcmp(digest, m->digest, CS_HASH_BYTES) != 0) {
@@ -486,6 +493,7 @@ s_on_status(struct s_sync *y, const struct cs_msg_status *m)
         return CS_ERR_CHAIN;
     }
     y->res->in_step = true;
+    y->quiet = true;
     if ((r = s_meta_set_time(y->store, "last_sync", cs_hlc_wall_ms())) != 0 ||
         (r = s_meta_set_u64(y->store, "server_acked", has_ours)) != 0)
         return cs_out_store_error(y->store, r, "recording the sync");
@@ -527,6 +535,7 @@ s_on_message(struct s_sync *y, const struct cs_msg *m)
             if (hd.seq > y->out.acked) {
                 y->res->batches_sent += hd.seq - y->out.acked;
                 y->status_sent = false;
+                y->quiet = false;
                 if ((r = s_meta_set_u64(y->store, "server_acked", hd.seq)) != 0)
                     return cs_out_store_error(y->store, r,
                                               "recording an "
@@ -701,6 +710,7 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
                 r = 0;
                 continue;
             }
+            y->rx_at = cs_hlc_wall_ms();
             r = s_on_message(y, &m);
         }
         if (r == 0)
@@ -724,6 +734,17 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
                          y->endpoint, opts->timeout_ms / 1000);
             r = CS_ERR_TIMEOUT;
             goto out;
+        }
+        /* A session that stalls (the server stopped answering, yet the
+           link looks up): start it again. */
+        if (y->connected && y->live && !y->quiet &&
+            now - y->rx_at > CS_SYNC_STALL_MS) {
+            cs_log_warn("no word from the server for %d s: starting the "
+                        "session again",
+                        CS_SYNC_STALL_MS / 1000);
+            y->rx_at = now;
+            if ((r = s_start(y)) != 0)
+                goto out;
         }
         /* A session that did not start (our HELLO could not be sent, or
            no answer came, or the daemon waits after an error): again. */

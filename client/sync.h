@@ -46,6 +46,7 @@
 #define CS_SYNC_RETRY_MS 10000        /* daemon: after a session error */
 #define CS_SYNC_HELLO_MS 20000        /* HELLO unanswered: send it again */
 #define CS_SYNC_RECONNECT_MAX_MS 4000 /* sync: back-off ceiling */
+#define CS_SYNC_STALL_MS 60000        /* live, yet silent: start again */
 #define CS_SYNC_PROGRESS_MS 250       /* progress line refresh */
 
 /* How to run. */

@@ -112,7 +112,7 @@ static const char s_engine_sql[] =
     "  base_oid INTEGER, -- version replaced: origin\n"
     "  batch INTEGER -- ours: the batch that carried it\n"
     ");\n"
-    "CREATE INDEX zz_log_row ON zz_log(tid, row_id);\n"
+    "CREATE INDEX zz_log_row ON zz_log(tid, row_id, col, hlc);\n"
     "CREATE UNIQUE INDEX zz_log_origin ON zz_log(oid, oseq);\n"
     "CREATE INDEX zz_log_unsent ON zz_log(lid)"
     " WHERE oid = 1 AND batch IS NULL;\n"
@@ -618,7 +618,8 @@ s_triggers_sql(FILE *f, const struct cs_table *t)
             log_cols, k, CS_OP_ACK, k, k);
     fprintf(f,
             " INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
-            " SELECT tid, row_id, col, hlc, 1, 0 FROM zz_log WHERE tid = %d"
+            " SELECT tid, row_id, col, hlc, 1, 0 FROM zz_log INDEXED BY "
+            "zz_log_row WHERE tid = %d"
             " AND row_id = NEW.id AND hlc = (SELECT hlc FROM zz_state)"
             " AND oid = 1 AND op <> %d ON CONFLICT (tid, row_id, col)"
             " DO UPDATE SET hlc = excluded.hlc, oid = 1, dead = 0;\n"
@@ -646,18 +647,21 @@ s_triggers_sql(FILE *f, const struct cs_table *t)
             " %s SELECT %d, NEW.id, f.col, %d, NULL, s.hlc, 1, f.lost_hlc,"
             " f.lost_oid FROM zz_conflict f JOIN zz_state s"
             " WHERE f.tid = %d AND f.row_id = NEW.id AND f.col IN"
-            " (SELECT col FROM zz_log WHERE tid = %d AND row_id = NEW.id"
+            " (SELECT col FROM zz_log INDEXED BY zz_log_row WHERE tid = %d AND "
+            "row_id = NEW.id"
             " AND hlc = s.hlc AND oid = 1 AND op = %d);\n",
             log_cols, k, CS_OP_ACK, k, k, CS_OP_SET);
     fprintf(f,
             " DELETE FROM zz_conflict WHERE tid = %d AND row_id = NEW.id AND"
-            " col IN (SELECT col FROM zz_log WHERE tid = %d AND"
+            " col IN (SELECT col FROM zz_log INDEXED BY zz_log_row WHERE tid = "
+            "%d AND"
             " row_id = NEW.id AND hlc = (SELECT hlc FROM zz_state) AND"
             " oid = 1 AND op = %d);\n",
             k, k, CS_OP_SET);
     fprintf(f,
             " INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
-            " SELECT tid, row_id, col, hlc, 1, 0 FROM zz_log WHERE tid = %d"
+            " SELECT tid, row_id, col, hlc, 1, 0 FROM zz_log INDEXED BY "
+            "zz_log_row WHERE tid = %d"
             " AND row_id = NEW.id AND hlc = (SELECT hlc FROM zz_state)"
             " AND oid = 1 AND op = %d ON CONFLICT (tid, row_id, col)"
             " DO UPDATE SET hlc = excluded.hlc, oid = 1;\n"
@@ -723,10 +727,11 @@ s_stmts_prepare(struct cs_store *s)
                        "value, hlc, oid, oseq, base_hlc, base_oid) VALUES "
                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        &s->log_insert)) != 0 ||
-        (r = s_prepare(s,
-                       "SELECT col, op, value, hlc, oid, base_hlc, base_oid "
-                       "FROM zz_log WHERE tid = ? AND row_id = ?",
-                       &s->log_row)) != 0 ||
+        (r = s_prepare(
+             s,
+             "SELECT col, op, value, hlc, oid, base_hlc, base_oid "
+             "FROM zz_log INDEXED BY zz_log_row WHERE tid = ? AND row_id = ?",
+             &s->log_row)) != 0 ||
         (r = s_prepare(s,
                        "INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
                        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tid, row_id, "
@@ -750,7 +755,8 @@ s_stmts_prepare(struct cs_store *s)
                        "base_oid FROM zz_log WHERE oid = ? AND oseq = ?",
                        &s->log_by_seq)) != 0 ||
         (r = s_prepare(s,
-                       "SELECT 1 FROM zz_log WHERE tid = ? AND row_id = ? AND "
+                       "SELECT 1 FROM zz_log INDEXED BY zz_log_row WHERE tid = "
+                       "? AND row_id = ? AND "
                        "col = ? AND op = 1 AND hlc = ? AND oid = ?",
                        &s->log_same_time)) != 0)
         return r;

@@ -761,6 +761,29 @@ s_on_hello(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
                    s->node.reg.name, down_have, down_head);
         return;
     }
+    /* Answer first: a HELLO still queued from a connection that died
+       cannot be answered, and must not take the session over. */
+    memset(&me, 0, sizeof me);
+    me.major = CS_PROTO_MAJOR;
+    me.minor = CS_PROTO_MINOR;
+    me.schema = CS_STORE_SCHEMA_VERSION;
+    memcpy(me.deployment, h->deployment, CS_DEPLOYMENT_BYTES);
+    me.node = h->self;
+    if (s_heads(h, s, v, &n, true) != 0 ||
+        cs_msg_hello_encode(&h->w, &me, v, n) != 0) {
+        cs_writer_reset(&h->w);
+        return;
+    }
+    if (h->tr != NULL &&
+        cs_srv_transport_send(h->tr, raw->routing_id, raw->routing_id_len,
+                              cs_writer_data(&h->w),
+                              cs_writer_len(&h->w)) != 0) {
+        cs_writer_reset(&h->w);
+        cs_log_debug("node %s: a HELLO from a connection that is gone",
+                     s->node.reg.name);
+        return;
+    }
+    cs_writer_reset(&h->w);
     memcpy(s->rid, raw->routing_id, raw->routing_id_len);
     s->rid_len = raw->routing_id_len;
     s->live = true;
@@ -779,17 +802,6 @@ s_on_hello(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
                 s->node.reg.name, cs_registry_role_name(s->node.reg.role),
                 s->node.reg.office[0] ? " " : "", s->node.reg.office, down_have,
                 down_head);
-    memset(&me, 0, sizeof me);
-    me.major = CS_PROTO_MAJOR;
-    me.minor = CS_PROTO_MINOR;
-    me.schema = CS_STORE_SCHEMA_VERSION;
-    memcpy(me.deployment, h->deployment, CS_DEPLOYMENT_BYTES);
-    me.node = h->self;
-    if (s_heads(h, s, v, &n, true) != 0)
-        return;
-    if (cs_msg_hello_encode(&h->w, &me, v, n) == 0)
-        s_send(h, s);
-    cs_writer_reset(&h->w);
     s_send_ack(h, s);
     s_send_credit(h, s, CS_FLOW_WINDOW_BYTES, CS_FLOW_WINDOW_BATCHES);
 }
@@ -816,9 +828,15 @@ s_on_message(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
                      (int)m->type);
         return;
     }
-    /* The address can change when a node reconnects. */
-    memcpy(s->rid, raw->routing_id, raw->routing_id_len);
-    s->rid_len = raw->routing_id_len;
+    /* A session is bound to the connection of its HELLO: what comes from
+       another connection of the node (one that died, its messages still
+       queued) is not part of it. */
+    if (raw->routing_id_len != s->rid_len ||
+        memcmp(raw->routing_id, s->rid, s->rid_len) != 0) {
+        cs_log_debug("node %s: message %d from an older connection",
+                     s->node.reg.name, (int)m->type);
+        return;
+    }
     switch (m->type) {
     case CS_MSG_BATCH:
     case CS_MSG_CHUNK:
