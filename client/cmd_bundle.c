@@ -84,7 +84,7 @@ s_export(struct cs_nodedir *d, const struct cs_key *k, const char *file)
             goto fail;
         count++;
     }
-    if ((r = cs_bundle_finish(&w)) != 0)
+    if ((r = cs_bundle_finish(&w, k)) != 0)
         goto fail;
     if ((r = cs_file_save(file, cs_writer_data(&w), cs_writer_len(&w))) != 0) {
         cs_out_error("cannot write %s: %s", file, cs_strerror(r));
@@ -179,6 +179,13 @@ s_import(struct cs_nodedir *d, const struct cs_key *k, const char *file)
     if (memcmp(b.head.sender.b, server.b, CS_NODE_ID_BYTES) != 0) {
         cs_out_error("%s comes from another server than this node's", file);
         r = CS_ERR_KEY;
+        goto out;
+    }
+    if (!cs_bundle_verify(&b, &server_pk)) {
+        cs_out_error("%s is not signed by this node's server: nothing was "
+                     "applied",
+                     file);
+        r = CS_ERR_SIGNATURE;
         goto out;
     }
     if ((r = cs_sync_deployment(s, dep, &known)) != 0) {

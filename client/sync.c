@@ -361,7 +361,7 @@ s_on_hello(struct s_sync *y, const struct cs_msg_hello *m)
 {
     struct cs_msg_iter it;
     struct cs_msg_head hd;
-    uint64_t acked = 0;
+    uint64_t acked = 0, server_head = 0;
     int r;
 
     if (memcmp(m->node.b, y->server.b, CS_NODE_ID_BYTES) != 0) {
@@ -384,9 +384,20 @@ s_on_hello(struct s_sync *y, const struct cs_msg_hello *m)
     if ((r = s_seal(y)) != 0)
         return r;
     cs_msg_iter_init(&it, &m->heads);
-    while (cs_msg_iter_pull_head(&it, &hd) == 0)
+    while (cs_msg_iter_pull_head(&it, &hd) == 0) {
         if (memcmp(hd.origin.b, y->self.b, CS_NODE_ID_BYTES) == 0)
             acked = hd.seq;
+        else if (memcmp(hd.origin.b, y->server.b, CS_NODE_ID_BYTES) == 0)
+            server_head = hd.seq;
+    }
+    {
+        uint8_t hash[CS_HASH_BYTES];
+        uint64_t mine;
+        if ((r = cs_store_head(y->store, &y->server, &mine, hash)) != 0)
+            return cs_out_store_error(y->store, r, "reading the heads");
+        if (server_head <= mine)
+            cs_flow_in_reset(&y->in); /* a half envelope came another way */
+    }
     if (acked > y->feed_head) {
         cs_out_error("the server holds batch %" PRIu64 " of this node, but "
                      "this replica has only %" PRIu64

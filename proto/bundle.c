@@ -52,7 +52,7 @@ cs_bundle_add(struct cs_writer *w, const uint8_t *env, size_t len)
 
     if (len == 0 || len > CS_ENVELOPE_MAX ||
         cs_writer_len(w) < CS_BUNDLE_HEAD_BYTES ||
-        cs_writer_len(w) + 4 + len + CS_BUNDLE_HASH_BYTES > CS_BUNDLE_MAX)
+        cs_writer_len(w) + 4 + len + CS_BUNDLE_TRAILER_BYTES > CS_BUNDLE_MAX)
         return CS_ERR_TOO_BIG;
     count = s_get_u32(p + S_COUNT_AT);
     if (count >= CS_BUNDLE_ENVELOPES_MAX)
@@ -66,16 +66,40 @@ cs_bundle_add(struct cs_writer *w, const uint8_t *env, size_t len)
     return cs_writer_patch(w, S_COUNT_AT, n, sizeof n);
 }
 
-int
-cs_bundle_finish(struct cs_writer *w)
+/* The signed message: the domain, NUL included, then the hash. */
+static void
+s_signed(const uint8_t hash[CS_BUNDLE_HASH_BYTES],
+         uint8_t msg[sizeof CS_BUNDLE_SIG_DOMAIN + CS_BUNDLE_HASH_BYTES])
 {
-    uint8_t hash[CS_BUNDLE_HASH_BYTES];
+    memcpy(msg, CS_BUNDLE_SIG_DOMAIN, sizeof CS_BUNDLE_SIG_DOMAIN);
+    memcpy(msg + sizeof CS_BUNDLE_SIG_DOMAIN, hash, CS_BUNDLE_HASH_BYTES);
+}
+
+int
+cs_bundle_finish(struct cs_writer *w, const struct cs_key *k)
+{
+    uint8_t hash[CS_BUNDLE_HASH_BYTES], sig[CS_BUNDLE_SIG_BYTES];
+    uint8_t msg[sizeof CS_BUNDLE_SIG_DOMAIN + CS_BUNDLE_HASH_BYTES];
+    int r;
 
     if (cs_writer_len(w) < CS_BUNDLE_HEAD_BYTES)
         return CS_ERR_INVALID;
     crypto_generichash(hash, sizeof hash, cs_writer_data(w), cs_writer_len(w),
                        NULL, 0);
-    return cs_writer_put(w, hash, sizeof hash);
+    s_signed(hash, msg);
+    if ((r = cs_key_sign(k, msg, sizeof msg, sig)) != 0 ||
+        (r = cs_writer_put(w, hash, sizeof hash)) != 0)
+        return r;
+    return cs_writer_put(w, sig, sizeof sig);
+}
+
+bool
+cs_bundle_verify(const struct cs_bundle *b, const struct cs_pubkey *pk)
+{
+    uint8_t msg[sizeof CS_BUNDLE_SIG_DOMAIN + CS_BUNDLE_HASH_BYTES];
+
+    s_signed(b->hash, msg);
+    return cs_key_verify(pk, msg, sizeof msg, b->signature);
 }
 
 int
@@ -90,7 +114,7 @@ cs_bundle_parse(const uint8_t *p, size_t len, struct cs_bundle *b)
         return CS_ERR_FORMAT;
     if (len > CS_BUNDLE_MAX)
         return CS_ERR_TOO_BIG;
-    if (len < CS_BUNDLE_HEAD_BYTES + CS_BUNDLE_HASH_BYTES)
+    if (len < CS_BUNDLE_HEAD_BYTES + CS_BUNDLE_TRAILER_BYTES)
         return CS_ERR_TRUNCATED;
     if (p[8] != CS_BUNDLE_VERSION)
         return CS_ERR_VERSION;
@@ -105,7 +129,7 @@ cs_bundle_parse(const uint8_t *p, size_t len, struct cs_bundle *b)
     b->head.count = s_get_u32(p + S_COUNT_AT);
     if (b->head.count > CS_BUNDLE_ENVELOPES_MAX)
         return CS_ERR_FORMAT;
-    end = len - CS_BUNDLE_HASH_BYTES;
+    end = len - CS_BUNDLE_TRAILER_BYTES;
     at = CS_BUNDLE_HEAD_BYTES;
     while (seen < b->head.count) {
         uint32_t n;
@@ -124,6 +148,8 @@ cs_bundle_parse(const uint8_t *p, size_t len, struct cs_bundle *b)
     crypto_generichash(hash, sizeof hash, p, end, NULL, 0);
     if (sodium_memcmp(hash, p + end, sizeof hash) != 0)
         return CS_ERR_CRYPTO;
+    memcpy(b->hash, hash, sizeof hash);
+    memcpy(b->signature, p + end + CS_BUNDLE_HASH_BYTES, CS_BUNDLE_SIG_BYTES);
     b->entries = p + CS_BUNDLE_HEAD_BYTES;
     b->entries_len = end - CS_BUNDLE_HEAD_BYTES;
     return 0;

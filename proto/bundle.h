@@ -22,11 +22,14 @@
  *      66      4     count of envelopes, at most CS_BUNDLE_ENVELOPES_MAX
  *      70      ...   count times: 4-byte length (1..CS_ENVELOPE_MAX), then
  *                    the envelope
- *      end-32  32    BLAKE2b-256 of every byte before it
+ *      end-96  32    BLAKE2b-256 of every byte before it
+ *      end-64  64    Ed25519 signature by the sender of
+ *                    CS_BUNDLE_SIG_DOMAIN (NUL included) and that hash
  *
  *  The hash makes a truncated or damaged file fail as a whole, before
- *  anything is applied; it is not a signature (anyone can recompute it):
- *  the envelopes inside are authenticated one by one when opened.
+ *  anything is applied; the signature makes the header (above all its
+ *  acknowledgement, which lets the importer forget batches) the sender's
+ *  word; the envelopes inside are authenticated one by one when opened.
  */
 #ifndef CS_BUNDLE_H
 #define CS_BUNDLE_H
@@ -48,6 +51,9 @@
 #define CS_BUNDLE_KIND_DOWN 2 /* the server's batches for a node */
 #define CS_BUNDLE_HEAD_BYTES 70
 #define CS_BUNDLE_HASH_BYTES 32
+#define CS_BUNDLE_SIG_BYTES 64
+#define CS_BUNDLE_TRAILER_BYTES (CS_BUNDLE_HASH_BYTES + CS_BUNDLE_SIG_BYTES)
+#define CS_BUNDLE_SIG_DOMAIN "cigsync bundle v1"
 #define CS_BUNDLE_MAX (256u << 20)       /* whole file, bytes */
 #define CS_BUNDLE_ENVELOPES_MAX 1000000u /* envelopes in one bundle */
 
@@ -69,6 +75,8 @@ struct cs_bundle {
     size_t entries_len;         /* bytes of all entries */
     size_t next;                /* offset of the next entry (iteration) */
     uint32_t taken;             /* entries read so far */
+    uint8_t hash[CS_BUNDLE_HASH_BYTES];     /* of the bytes before it */
+    uint8_t signature[CS_BUNDLE_SIG_BYTES]; /* the sender's, unchecked */
 };
 
 /* Starts a bundle in w: writes the header with count 0 (fixed by
@@ -83,9 +91,17 @@ CS_MUST_CHECK int cs_bundle_begin(struct cs_writer *w,
 CS_MUST_CHECK int cs_bundle_add(struct cs_writer *w, const uint8_t *env,
                                 size_t len) CS_NONNULL(1, 2);
 
-/* Writes the count and the hash: the bundle in w is complete.
-   Returns 0 or w's error. */
-CS_MUST_CHECK int cs_bundle_finish(struct cs_writer *w) CS_NONNULL(1);
+/* Writes the hash and the sender's signature: the bundle in w is
+   complete.  k is the sender's key.  Returns 0, CS_ERR_CRYPTO, or w's
+   error. */
+CS_MUST_CHECK int cs_bundle_finish(struct cs_writer *w, const struct cs_key *k)
+    CS_NONNULL(1, 2);
+
+/* Checks a parsed bundle's signature against the sender's key (which the
+   importer knows: a node's from the registry, the server's from the
+   config).  Returns true when it is the sender's. */
+bool cs_bundle_verify(const struct cs_bundle *b, const struct cs_pubkey *pk)
+    CS_NONNULL(1, 2);
 
 /* Parses a bundle (untrusted bytes): header, every length, the count and
    the hash.  Returns 0; CS_ERR_FORMAT (not a bundle: wrong magic, kind,

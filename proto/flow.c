@@ -204,6 +204,9 @@ cs_flow_in_push(struct cs_flow_in *in, const struct cs_msg *m, uint8_t **env,
     memset(grant, 0, sizeof *grant);
     if (m->type == CS_MSG_BATCH) {
         const struct cs_view *v = &m->u.batch.envelope;
+        /* A sender sends a whole BATCH only with no chunked envelope
+           pending: a prefix still held here is stale. */
+        cs_reasm_reset(in->reasm);
         *env = cs_xmalloc(v->len);
         memcpy(*env, v->p, v->len);
         *len = v->len;
@@ -250,4 +253,10 @@ bool
 cs_flow_in_busy(const struct cs_flow_in *in)
 {
     return cs_reasm_active(in->reasm);
+}
+
+void
+cs_flow_in_reset(struct cs_flow_in *in)
+{
+    cs_reasm_reset(in->reasm);
 }

@@ -138,6 +138,9 @@ CS_MUST_CHECK int cs_flow_in_push(struct cs_flow_in *in, const struct cs_msg *m,
 void cs_flow_in_resume(const struct cs_flow_in *in, struct cs_msg_ack *ack)
     CS_NONNULL(1, 2);
 
+/* Drops a half-received envelope (one that arrived another way). */
+void cs_flow_in_reset(struct cs_flow_in *in) CS_NONNULL(1);
+
 /* True while an envelope is half received. */
 bool cs_flow_in_busy(const struct cs_flow_in *in) CS_NONNULL(1);
 

@@ -433,7 +433,7 @@ s_status(struct s_hub *h, struct s_sess *s)
     size_t n;
     int r;
 
-    if (!s->status_wanted || !s->live || s->news || cs_flow_in_busy(&s->in))
+    if (!s->status_wanted || !s->live || s->news)
         return;
     if (cs_store_head(h->store, &s->node.reg.node, &head, hash) != 0 ||
         cs_down_head(h->store, &s->node.reg.node, &down, hash) != 0)
@@ -441,6 +441,11 @@ s_status(struct s_hub *h, struct s_sess *s)
     if (s->peer_feed != head || s->peer_pending != 0 || s->peer_down != down ||
         !cs_flow_out_idle(&s->out, down))
         return; /* batches are still on their way, one way or the other */
+    if (cs_flow_in_busy(&s->in)) {
+        /* The node has nothing we lack: a half envelope held here is of a
+           batch that came another way (a bundle). */
+        cs_flow_in_reset(&s->in);
+    }
     memset(&st, 0, sizeof st);
     if ((r = cs_store_digest(
              h->store, s->scope.role == CS_ROLE_SITE ? s->scope.office : NULL,
@@ -623,9 +628,10 @@ s_apply(struct s_hub *h, struct s_sess *s, struct cs_feedio_in *in,
                                 &ch[i], codes[i], reasons[i], now)) != 0)
             goto rollback;
     }
-    if ((r = s_seen(h, s, ref.seq, env_len)) != 0 ||
-        (r = cs_store_commit(h->store)) != 0)
-        goto out;
+    if ((r = s_seen(h, s, ref.seq, env_len)) != 0)
+        goto rollback;
+    if ((r = cs_store_commit(h->store)) != 0)
+        goto out; /* rolled back by cs_store_commit() */
     /* Durable: tell the node. */
     for (size_t i = 0; i < n; i++) {
         if (!bad[i])
@@ -856,8 +862,18 @@ s_on_message(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
     case CS_MSG_ACK:
         cs_msg_iter_init(&it, &m->u.ack.heads);
         while (cs_msg_iter_pull_head(&it, &hd) == 0) {
+            uint8_t hash[CS_HASH_BYTES];
+            uint64_t signed_seq;
             if (memcmp(hd.origin.b, h->self.b, CS_NODE_ID_BYTES) != 0)
                 continue;
+            if (cs_down_head(h->store, &s->node.reg.node, &signed_seq, hash) !=
+                    0 ||
+                hd.seq > signed_seq) {
+                cs_log_warn("node %s acknowledged batch %" PRIu64
+                            ", which the server never signed",
+                            s->node.reg.name, hd.seq);
+                continue;
+            }
             cs_flow_out_ack(&s->out, hd.seq);
             if (cs_down_acked(h->store, &s->node.reg.node, hd.seq) != 0)
                 cs_log_warn("could not forget acknowledged batches");
@@ -1051,6 +1067,10 @@ cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,
         goto out;
     }
     snprintf(st->node, sizeof st->node, "%s", n.reg.name);
+    if (!cs_bundle_verify(&b, &n.reg.key)) {
+        r = CS_ERR_SIGNATURE; /* the header is not the node's word */
+        goto out;
+    }
     /* Every envelope must open before any is applied. */
     while (cs_bundle_next(&b, &env) == 0) {
         struct cs_feedio_in in;

@@ -139,7 +139,7 @@ cs_srvbundle_export(const char *dir, const char *name, const char *file,
                         cs_strerror(r));
         goto out;
     }
-    if ((r = cs_bundle_finish(&w)) != 0 ||
+    if ((r = cs_bundle_finish(&w, k)) != 0 ||
         (r = cs_file_save(file, cs_writer_data(&w), cs_writer_len(&w))) != 0) {
         cs_srvout_error("cannot write %s: %s", file, cs_strerror(r));
         goto out;
@@ -202,6 +202,11 @@ cs_srvbundle_import(const char *dir, const char *file, int pass_fd)
     if (r == CS_ERR_NOT_FOUND || r == CS_ERR_REVOKED) {
         cs_srvout_error("%s comes from a node that is %s", file,
                         r == CS_ERR_REVOKED ? "revoked" : "not enrolled");
+        goto out;
+    }
+    if (r == CS_ERR_SIGNATURE) {
+        cs_srvout_error("%s is not signed by node %s: nothing was applied",
+                        file, st.node);
         goto out;
     }
     if (r != 0 && st.bad_envelope > 0) {

@@ -176,7 +176,7 @@ b = bytearray(open(sys.argv[1], "rb").read())
 assert struct.unpack(">I", b[66:70])[0] >= 1
 n = struct.unpack(">I", b[70:74])[0]
 b[74 + n // 2] ^= 1
-b[-32:] = hashlib.blake2b(bytes(b[:-32]), digest_size=32).digest()
+b[-96:-64] = hashlib.blake2b(bytes(b[:-96]), digest_size=32).digest()
 open(sys.argv[2], "wb").write(b)' "$1" "$2" || fail "forge $1"
 }
 
@@ -294,7 +294,7 @@ for cut in $((size - 1)) $((size / 2)) 40; do
     expect_same_db isf "$isf_before"
 done
 forge "$TMP/isf-down.bundle" "$TMP/forged.bundle"
-expect_fail 1 'does not open|refused|damaged' cs -C isf bundle import "$TMP/forged.bundle"
+expect_fail 1 'not signed|does not open|refused|damaged' cs -C isf bundle import "$TMP/forged.bundle"
 expect_same_db isf "$isf_before"
 printf 'id,name\n1,not a bundle\n' >"$TMP/notes.csv"
 expect_fail 1 'not a cigsync bundle' cs -C isf bundle import "$TMP/notes.csv"
