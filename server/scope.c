@@ -111,6 +111,10 @@ cs_scope_check(struct cs_store *s, const struct cs_scope *sc,
             strcmp(value, sc->office) != 0)
             s_refuse(refused, nrefused, i,
                      "a site cannot give a record to office %s", value);
+        else if (ch[i].op == CS_OP_SET && strcmp(ch[i].col, "office_id") == 0 &&
+                 !s_sets_office(&ch[i], value, sizeof value))
+            s_refuse(refused, nrefused, i,
+                     "a site cannot take a record out of its office%s", "");
     }
     return 0;
 }

@@ -100,6 +100,29 @@ test_deleted_row_keeps_its_office(void)
 }
 
 static void
+test_site_cannot_clear_office(void)
+{
+    struct cs_store *isf = replica_new(1, "ISF"), *hub = replica_new(3, "HUB");
+    struct cs_scope site = {CS_ROLE_SITE, "ISF"};
+    struct cs_scope_refusal refused[2];
+    struct cs_change ch[1];
+    size_t n = 0;
+    CS_REQUIRE(isf != NULL && hub != NULL);
+    CS_CHECK_INT(sql(isf, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_CHECK_INT(exchange(isf, hub), 0);
+    /* NULL would take the row out of every site's scope. */
+    ch[0] = set_change("r1", "office_id", "ISF", 9);
+    ch[0].value.type = CS_VALUE_NULL;
+    ch[0].value.p = NULL;
+    ch[0].value.len = 0;
+    CS_REQUIRE(cs_scope_check(hub, &site, ch, 1, refused, &n) == 0);
+    CS_CHECK_INT(n, 1);
+    CS_CHECK(n == 1 && strstr(refused[0].reason, "out of its office") != NULL);
+    cs_store_destroy(&isf);
+    cs_store_destroy(&hub);
+}
+
+static void
 test_role_parse(void)
 {
     enum cs_role r;
@@ -113,6 +136,7 @@ test_role_parse(void)
 static const struct cs_test_case cases[] = {
     {"site_central_auditor", test_site_central_auditor},
     {"deleted_row_keeps_its_office", test_deleted_row_keeps_its_office},
+    {"site_cannot_clear_office", test_site_cannot_clear_office},
     {"role_parse", test_role_parse},
     {NULL, NULL}};
 
