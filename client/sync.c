@@ -36,6 +36,7 @@ struct s_sync {
     bool status_sent;       /* STATUS sent since the last change of state */
     uint64_t feed_head;     /* our last sealed batch */
     uint64_t last_progress; /* ms */
+    uint64_t started_ms;    /* when the run started */
     uint64_t retry_at;      /* ms to start a session again, or 0 */
     uint64_t hello_at;      /* ms our last HELLO went out */
     uint64_t rx_at;         /* ms the server's last message came */
@@ -184,17 +185,20 @@ s_heads(struct s_sync *y, struct cs_msg_head v[2], size_t *n, bool own)
 static void
 s_progress(struct s_sync *y, bool last)
 {
-    uint64_t now = cs_hlc_wall_ms();
+    uint64_t now = cs_hlc_wall_ms(), elapsed;
 
     if (!y->opts->progress ||
         (!last && now - y->last_progress < CS_SYNC_PROGRESS_MS))
         return;
     y->last_progress = now;
+    elapsed = now > y->started_ms ? now - y->started_ms : 1;
     fprintf(stderr,
             "\rsent %" PRIu64 " batches (%" PRIu64 " kB), received %" PRIu64
-            " batches (%" PRIu64 " kB)%s",
+            " batches (%" PRIu64 " kB), %.1f kB/s%s",
             y->res->batches_sent, (y->res->bytes_sent + 1023) / 1024,
             y->res->batches_received, (y->res->bytes_received + 1023) / 1024,
+            (double)(y->res->bytes_sent + y->res->bytes_received) /
+                (double)elapsed * 1000.0 / 1024.0,
             last ? "\n" : "   ");
     fflush(stderr);
 }
@@ -676,6 +680,7 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
     y->key = k;
     y->opts = opts;
     y->res = res;
+    y->started_ms = started;
     cs_writer_init(&y->w, CS_FRAME_MAX);
     cs_flow_out_init(&y->out);
     cs_flow_in_init(&y->in, CS_ENVELOPE_MAX);
