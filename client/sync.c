@@ -570,6 +570,19 @@ s_on_message(struct s_sync *y, const struct cs_msg *m)
     case CS_MSG_CHUNK:
         if ((r = cs_flow_in_push(&y->in, m, &env, &len, &grant)) != 0)
             return r;
+        if (cs_flow_in_resume_pending(&y->in)) {
+            /* A chunk was dropped: tell the server where to go on. */
+            struct cs_msg_head v[2];
+            struct cs_msg_ack a;
+            size_t nh;
+            memset(&a, 0, sizeof a);
+            cs_flow_in_resume(&y->in, &a);
+            if (s_heads(y, v, &nh, false) == 0 &&
+                cs_msg_ack_encode(&y->w, &a, v, nh) == 0)
+                (void)s_send(y);
+            cs_writer_reset(&y->w);
+            cs_flow_in_resume_sent(&y->in);
+        }
         y->res->bytes_received = y->in.bytes_in;
         if (env != NULL) {
             r = s_downstream(y, env, len);

@@ -62,7 +62,9 @@ void
 cs_flow_out_resume(struct cs_flow_out *o, const struct cs_chunk_id *id,
                    uint64_t offset)
 {
-    if (o->env == NULL || o->env_whole || o->env_started ||
+    /* At a session's start, or mid-session when the receiver dropped a
+       chunk: either way, go on where it holds the envelope. */
+    if (o->env == NULL || o->env_whole ||
         memcmp(id->b, o->sp.id.b, CS_CHUNK_ID_BYTES) != 0)
         return;
     if (cs_splitter_seek(&o->sp, offset) != 0)
@@ -226,8 +228,21 @@ cs_flow_in_push(struct cs_flow_in *in, const struct cs_msg *m, uint8_t **env,
         r = cs_reasm_push(in->reasm, &m->u.chunk, &st);
     }
     if (r != 0) {
+        struct cs_chunk_id held;
         cs_log_info("dropped a chunk at offset %" PRIu64 ": %s",
                     m->u.chunk.offset, cs_strerror(r));
+        /* Tell the sender where to go on (ACK's resume point), and give
+           back the envelope credit a last chunk took. */
+        cs_reasm_id(in->reasm, &held);
+        in->resume_wanted = true;
+        in->want_id = m->u.chunk.id;
+        in->want_offset =
+            cs_reasm_active(in->reasm) &&
+                    memcmp(held.b, m->u.chunk.id.b, CS_CHUNK_ID_BYTES) == 0
+                ? cs_reasm_offset(in->reasm)
+                : 0;
+        if (m->u.chunk.offset + m->u.chunk.data.len >= m->u.chunk.total)
+            grant->batches = 1;
         return 0;
     }
     if (st != CS_REASM_COMPLETE)
@@ -239,6 +254,12 @@ cs_flow_in_push(struct cs_flow_in *in, const struct cs_msg *m, uint8_t **env,
 void
 cs_flow_in_resume(const struct cs_flow_in *in, struct cs_msg_ack *ack)
 {
+    if (in->resume_wanted) {
+        ack->has_resume = true;
+        ack->envelope = in->want_id;
+        ack->offset = in->want_offset;
+        return;
+    }
     ack->has_resume = cs_reasm_active(in->reasm);
     if (ack->has_resume) {
         cs_reasm_id(in->reasm, &ack->envelope);
@@ -259,4 +280,17 @@ void
 cs_flow_in_reset(struct cs_flow_in *in)
 {
     cs_reasm_reset(in->reasm);
+    in->resume_wanted = false;
+}
+
+bool
+cs_flow_in_resume_pending(const struct cs_flow_in *in)
+{
+    return in->resume_wanted;
+}
+
+void
+cs_flow_in_resume_sent(struct cs_flow_in *in)
+{
+    in->resume_wanted = false;
 }

@@ -108,8 +108,11 @@ bool cs_flow_out_idle(const struct cs_flow_out *o, uint64_t last) CS_NONNULL(1);
 
 /* The receiving side of one direction. */
 struct cs_flow_in {
-    struct cs_reasm *reasm; /* the envelope being reassembled */
-    uint64_t bytes_in;      /* envelope bytes received */
+    struct cs_reasm *reasm;     /* the envelope being reassembled */
+    uint64_t bytes_in;          /* envelope bytes received */
+    bool resume_wanted;         /* a chunk was dropped: send ACK now */
+    struct cs_chunk_id want_id; /* ... naming this envelope */
+    uint64_t want_offset;       /* ... and this resume point */
 };
 
 /* Starts a receiver taking envelopes of at most max_total bytes. */
@@ -134,7 +137,17 @@ CS_MUST_CHECK int cs_flow_in_push(struct cs_flow_in *in, const struct cs_msg *m,
                                   struct cs_msg_credit *grant)
     CS_NONNULL(1, 2, 3, 4, 5);
 
-/* Fills an ACK's resume point from the reassembler. */
+/* True when a chunk was dropped since the last cs_flow_in_resume_sent():
+   the session sends ACK at once, whose resume point
+   (cs_flow_in_resume()) tells the sender where to go on, so a refused
+   chunk costs a round trip instead of the session. */
+bool cs_flow_in_resume_pending(const struct cs_flow_in *in) CS_NONNULL(1);
+
+/* The ACK asked for above went out. */
+void cs_flow_in_resume_sent(struct cs_flow_in *in) CS_NONNULL(1);
+
+/* Fills an ACK's resume point from the reassembler (or, after a dropped
+   chunk, from where the sender must go on). */
 void cs_flow_in_resume(const struct cs_flow_in *in, struct cs_msg_ack *ack)
     CS_NONNULL(1, 2);
 

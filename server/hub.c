@@ -849,6 +849,10 @@ s_on_message(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
         s->bytes_in += raw->len;
         if (cs_flow_in_push(&s->in, m, &env, &len, &grant) != 0)
             return;
+        if (cs_flow_in_resume_pending(&s->in)) {
+            s_send_ack(h, s); /* a chunk was dropped: where to go on */
+            cs_flow_in_resume_sent(&s->in);
+        }
         if (env != NULL) {
             (void)s_upstream(h, s, env, len);
             free(env);
