@@ -122,7 +122,6 @@ s_take_ack(struct cs_store *s, uint64_t acked)
 {
     uint8_t hash[CS_HASH_BYTES];
     uint64_t had, head;
-    char text[24];
     int r;
 
     if ((r = cs_sync_meta_u64(s, "server_acked", &had)) != 0 ||
@@ -130,8 +129,7 @@ s_take_ack(struct cs_store *s, uint64_t acked)
         return cs_out_store_error(s, r, "reading the feed");
     if (acked <= had || acked > head)
         return 0;
-    snprintf(text, sizeof text, "%" PRIu64, acked);
-    if ((r = cs_store_meta_set(s, "server_acked", text)) != 0)
+    if ((r = cs_sync_meta_set_u64(s, "server_acked", acked)) != 0)
         return cs_out_store_error(s, r, "recording the acknowledgement");
     return 0;
 }
@@ -158,12 +156,7 @@ s_import(struct cs_nodedir *d, const struct cs_key *k, const char *file)
         return r;
     }
     if ((r = cs_bundle_parse(bytes, len, &b)) != 0) {
-        cs_out_error("%s is %s", file,
-                     r == CS_ERR_FORMAT    ? "not a cigsync bundle"
-                     : r == CS_ERR_VERSION ? "a bundle of another version"
-                     : r == CS_ERR_TOO_BIG ? "too large to be a bundle"
-                                           : "damaged or truncated: nothing "
-                                             "was applied");
+        cs_out_error("%s is %s", file, cs_bundle_strerror(r));
         goto out;
     }
     if (b.head.kind != CS_BUNDLE_KIND_DOWN ||

@@ -97,38 +97,6 @@ s_meta_add_u64(struct cs_store *s, const char *key, uint64_t add)
     return s_meta_set_u64(s, key, v + add);
 }
 
-static void
-s_hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int
-s_unhex(const char *text, uint8_t *b, size_t n)
-{
-    if (strlen(text) != 2 * n)
-        return CS_ERR_FORMAT;
-    for (size_t i = 0; i < 2 * n; i++) {
-        char c = text[i];
-        int v = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                       : -1;
-        if (v < 0)
-            return CS_ERR_FORMAT;
-        if (i % 2 == 0)
-            b[i / 2] = (uint8_t)(v << 4);
-        else
-            b[i / 2] |= (uint8_t)v;
-    }
-    return 0;
-}
-
 /* Sends the frame in y->w. */
 static int
 s_send(struct s_sync *y)
@@ -180,6 +148,28 @@ s_heads(struct s_sync *y, struct cs_msg_head v[2], size_t *n, bool own)
     if (b.seq > 0)
         v[(*n)++] = b;
     return 0;
+}
+
+/* Sends ACK: our head of the server's feed and our resume point.
+   Returns 0, 1 when the link would not take it, or a store error
+   (printed). */
+static int
+s_send_ack(struct s_sync *y)
+{
+    struct cs_msg_head v[2];
+    struct cs_msg_ack a;
+    size_t n;
+    int r;
+
+    memset(&a, 0, sizeof a);
+    cs_flow_in_resume(&y->in, &a);
+    if ((r = s_heads(y, v, &n, false)) != 0)
+        return cs_out_store_error(y->store, r, "reading the heads");
+    if (cs_msg_ack_encode(&y->w, &a, v, n) != 0) {
+        cs_writer_reset(&y->w);
+        return 1;
+    }
+    return s_send(y) != 0 ? 1 : 0;
 }
 
 static void
@@ -308,7 +298,6 @@ s_start(struct s_sync *y)
 {
     struct cs_msg_head v[2];
     struct cs_msg_hello h;
-    struct cs_msg_ack a;
     struct cs_msg_credit c;
     size_t n;
     int r;
@@ -332,12 +321,8 @@ s_start(struct s_sync *y)
         y->retry_at = y->hello_at + CS_SYNC_TICK_MS * 4; /* try again */
         return 0;
     }
-    memset(&a, 0, sizeof a);
-    cs_flow_in_resume(&y->in, &a);
-    if ((r = s_heads(y, v, &n, false)) != 0)
-        return cs_out_store_error(y->store, r, "reading the heads");
-    if (cs_msg_ack_encode(&y->w, &a, v, n) != 0 || s_send(y) != 0)
-        return 0;
+    if ((r = s_send_ack(y)) != 0)
+        return r < 0 ? r : 0;
     c.bytes = CS_FLOW_WINDOW_BYTES;
     c.batches = CS_FLOW_WINDOW_BATCHES;
     if (cs_msg_credit_encode(&y->w, &c) == 0)
@@ -374,10 +359,8 @@ s_on_hello(struct s_sync *y, const struct cs_msg_hello *m)
         return CS_ERR_KEY;
     }
     if (!y->have_deployment) {
-        char hex[S_HEX_DEPLOYMENT + 1];
         memcpy(y->deployment, m->deployment, CS_DEPLOYMENT_BYTES);
-        s_hex(y->deployment, CS_DEPLOYMENT_BYTES, hex);
-        if ((r = cs_store_meta_set(y->store, "deployment", hex)) != 0)
+        if ((r = cs_sync_set_deployment(y->store, y->deployment)) != 0)
             return cs_out_store_error(y->store, r, "recording the deployment");
         y->have_deployment = true;
     } else if (memcmp(y->deployment, m->deployment, CS_DEPLOYMENT_BYTES) != 0) {
@@ -419,9 +402,6 @@ static int
 s_downstream(struct s_sync *y, const uint8_t *env, size_t len)
 {
     struct cs_apply_stats st;
-    struct cs_msg_head v[2];
-    struct cs_msg_ack a;
-    size_t n;
     int r;
 
     r = cs_feed_accept(y->store, y->key, y->deployment, env, len, &y->server,
@@ -436,14 +416,8 @@ s_downstream(struct s_sync *y, const uint8_t *env, size_t len)
     y->res->changes_received += st.received;
     y->status_sent = false;
     y->quiet = false;
-    memset(&a, 0, sizeof a);
-    cs_flow_in_resume(&y->in, &a);
-    if ((r = s_heads(y, v, &n, false)) != 0)
-        return cs_out_store_error(y->store, r, "reading the heads");
-    if (cs_msg_ack_encode(&y->w, &a, v, n) == 0)
-        (void)s_send(y);
-    cs_writer_reset(&y->w);
-    return 0;
+    r = s_send_ack(y);
+    return r < 0 ? r : 0;
 }
 
 static void
@@ -572,15 +546,8 @@ s_on_message(struct s_sync *y, const struct cs_msg *m)
             return r;
         if (cs_flow_in_resume_pending(&y->in)) {
             /* A chunk was dropped: tell the server where to go on. */
-            struct cs_msg_head v[2];
-            struct cs_msg_ack a;
-            size_t nh;
-            memset(&a, 0, sizeof a);
-            cs_flow_in_resume(&y->in, &a);
-            if (s_heads(y, v, &nh, false) == 0 &&
-                cs_msg_ack_encode(&y->w, &a, v, nh) == 0)
-                (void)s_send(y);
-            cs_writer_reset(&y->w);
+            if ((r = s_send_ack(y)) < 0)
+                return r;
             cs_flow_in_resume_sent(&y->in);
         }
         y->res->bytes_received = y->in.bytes_in;
@@ -649,7 +616,6 @@ static int
 s_setup(struct s_sync *y)
 {
     const char *id = cs_nodedir_get(y->dir, "server_key");
-    char *dep = NULL;
     int r;
 
     y->endpoint = cs_nodedir_get(y->dir, "server");
@@ -667,13 +633,9 @@ s_setup(struct s_sync *y)
     }
     cs_node_id_from_pubkey(&y->server_pk, &y->server);
     y->self = *cs_nodedir_node(y->dir);
-    if ((r = cs_store_meta_get(y->store, "deployment", &dep)) != 0)
+    if ((r = cs_sync_deployment(y->store, y->deployment,
+                                &y->have_deployment)) != 0)
         return cs_out_store_error(y->store, r, "reading the deployment");
-    if (dep != NULL) {
-        y->have_deployment =
-            s_unhex(dep, y->deployment, CS_DEPLOYMENT_BYTES) == 0;
-        free(dep);
-    }
     return 0;
 }
 
@@ -824,9 +786,14 @@ cs_sync_deployment(struct cs_store *s, uint8_t dep[CS_DEPLOYMENT_BYTES],
     char *text = NULL;
     int r = cs_store_meta_get(s, "deployment", &text);
 
+    size_t n = 0;
+    const char *end = NULL;
+
     *known = false;
     if (r == 0 && text != NULL)
-        *known = s_unhex(text, dep, CS_DEPLOYMENT_BYTES) == 0;
+        *known = sodium_hex2bin(dep, CS_DEPLOYMENT_BYTES, text, strlen(text),
+                                NULL, &n, &end) == 0 &&
+                 n == CS_DEPLOYMENT_BYTES && *end == '\0';
     free(text);
     return r;
 }
@@ -837,7 +804,7 @@ cs_sync_set_deployment(struct cs_store *s,
 {
     char hex[S_HEX_DEPLOYMENT + 1];
 
-    s_hex(dep, CS_DEPLOYMENT_BYTES, hex);
+    sodium_bin2hex(hex, sizeof hex, dep, CS_DEPLOYMENT_BYTES);
     return cs_store_meta_set(s, "deployment", hex);
 }
 
@@ -862,4 +829,10 @@ int
 cs_sync_meta_u64(struct cs_store *s, const char *key, uint64_t *v)
 {
     return s_meta_u64(s, key, v);
+}
+
+int
+cs_sync_meta_set_u64(struct cs_store *s, const char *key, uint64_t v)
+{
+    return s_meta_set_u64(s, key, v);
 }

@@ -100,6 +100,10 @@ int cs_sync_set_deployment(struct cs_store *s,
 int cs_sync_server(const struct cs_nodedir *d, struct cs_pubkey *pk,
                    struct cs_node_id *id) CS_MUST_CHECK CS_NONNULL(1, 2, 3);
 
+/* Writes an unsigned number into zz_meta. */
+int cs_sync_meta_set_u64(struct cs_store *s, const char *key,
+                         uint64_t v) CS_MUST_CHECK CS_NONNULL(1, 2);
+
 /* Reads an unsigned number kept in zz_meta (0 when absent). */
 int cs_sync_meta_u64(struct cs_store *s, const char *key,
                      uint64_t *v) CS_MUST_CHECK CS_NONNULL(1, 2, 3);

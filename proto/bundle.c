@@ -169,3 +169,18 @@ cs_bundle_next(struct cs_bundle *b, struct cs_view *env)
     b->taken++;
     return 0;
 }
+
+const char *
+cs_bundle_strerror(int r)
+{
+    switch (r) {
+    case CS_ERR_FORMAT:
+        return "not a cigsync bundle";
+    case CS_ERR_VERSION:
+        return "a bundle of another version";
+    case CS_ERR_TOO_BIG:
+        return "too large to be a bundle";
+    default:
+        return "damaged or truncated: nothing was applied";
+    }
+}

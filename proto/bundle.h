@@ -112,6 +112,10 @@ bool cs_bundle_verify(const struct cs_bundle *b, const struct cs_pubkey *pk)
 CS_MUST_CHECK int cs_bundle_parse(const uint8_t *p, size_t len,
                                   struct cs_bundle *b) CS_NONNULL(3);
 
+/* Says what cs_bundle_parse()'s refusal r means, for "FILE is ...":
+   "not a cigsync bundle", "damaged or truncated: nothing was applied" ... */
+const char *cs_bundle_strerror(int r);
+
 /* Reads the next envelope of a parsed bundle as a view.  Returns 0, or
    CS_ERR_NOT_FOUND after the last. */
 CS_MUST_CHECK int cs_bundle_next(struct cs_bundle *b, struct cs_view *env)

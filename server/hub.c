@@ -209,11 +209,7 @@ s_sess_get(struct s_hub *h, const struct s_node *n)
         h->sess[h->nsess++] = s;
     }
     s->node = *n;
-    memset(&s->scope, 0, sizeof s->scope);
-    s->scope.role = n->reg.role == CS_REGISTRY_CENTRAL   ? CS_ROLE_CENTRAL
-                    : n->reg.role == CS_REGISTRY_AUDITOR ? CS_ROLE_AUDITOR
-                                                         : CS_ROLE_SITE;
-    snprintf(s->scope.office, sizeof s->scope.office, "%s", n->reg.office);
+    cs_scope_of(&n->reg, &s->scope);
     return s;
 }
 
@@ -971,6 +967,42 @@ s_receive(struct s_hub *h)
     s_on_message(h, s, raw, &m);
 }
 
+/* ---- the hub ------------------------------------------------------------- */
+
+/* Sets h up over the open server directory d (for serving, or for a
+   bundle), with the server's tables and the registry read.  h must be
+   s_hub_close()d whatever this returns. */
+static int
+s_hub_open(struct s_hub *h, struct cs_srvdir *d, const struct cs_key *k)
+{
+    int r;
+
+    memset(h, 0, sizeof *h);
+    h->dir = d;
+    h->store = cs_srvdir_store(d);
+    h->reg = cs_srvdir_registry(d);
+    h->key = k;
+    h->deployment = cs_srvdir_deployment(d);
+    h->self = *cs_srvdir_node(d);
+    pthread_mutex_init(&h->lock, NULL);
+    cs_writer_init(&h->w, CS_FRAME_MAX);
+    if ((r = cs_down_install(h->store)) != 0)
+        return r;
+    return s_reload(h);
+}
+
+/* Frees what s_hub_open() and the sessions hold. */
+static void
+s_hub_close(struct s_hub *h)
+{
+    for (size_t i = 0; i < h->nsess; i++)
+        s_sess_free(h->sess[i]);
+    free(h->sess);
+    free(h->nodes);
+    cs_writer_free(&h->w);
+    pthread_mutex_destroy(&h->lock);
+}
+
 /* ---- the loop ---------------------------------------------------------- */
 
 int
@@ -982,17 +1014,9 @@ cs_hub_run(struct cs_srvdir *d, const struct cs_key *k, const char *endpoint,
     uint64_t next_reload = 0;
     int r;
 
-    memset(&h, 0, sizeof h);
-    h.dir = d;
-    h.store = cs_srvdir_store(d);
-    h.reg = cs_srvdir_registry(d);
-    h.key = k;
-    h.deployment = cs_srvdir_deployment(d);
-    h.self = *cs_srvdir_node(d);
-    pthread_mutex_init(&h.lock, NULL);
-    cs_writer_init(&h.w, CS_FRAME_MAX);
+    r = s_hub_open(&h, d, k);
     h.m = cs_xmalloc(sizeof *h.m);
-    if ((r = cs_down_install(h.store)) != 0 || (r = s_reload(&h)) != 0)
+    if (r != 0)
         goto out;
     auth.allow = s_allow;
     auth.still_allowed = s_still_allowed;
@@ -1025,13 +1049,8 @@ cs_hub_run(struct cs_srvdir *d, const struct cs_key *k, const char *endpoint,
     r = 0;
 out:
     cs_srv_transport_destroy(&h.tr);
-    for (size_t i = 0; i < h.nsess; i++)
-        s_sess_free(h.sess[i]);
-    free(h.sess);
-    free(h.nodes);
     free(h.m);
-    cs_writer_free(&h.w);
-    pthread_mutex_destroy(&h.lock);
+    s_hub_close(&h);
     return r;
 }
 
@@ -1050,16 +1069,7 @@ cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,
     int r;
 
     memset(st, 0, sizeof *st);
-    memset(&h, 0, sizeof h);
-    h.dir = d;
-    h.store = cs_srvdir_store(d);
-    h.reg = cs_srvdir_registry(d);
-    h.key = k;
-    h.deployment = cs_srvdir_deployment(d);
-    h.self = *cs_srvdir_node(d);
-    pthread_mutex_init(&h.lock, NULL);
-    cs_writer_init(&h.w, CS_FRAME_MAX);
-    if ((r = cs_down_install(h.store)) != 0 || (r = s_reload(&h)) != 0)
+    if ((r = s_hub_open(&h, d, k)) != 0)
         goto out;
     cs_node_id_hex(&b.head.sender, hex);
     if (!s_node_get(&h, hex, &n)) {
@@ -1108,11 +1118,6 @@ cs_hub_import(struct cs_srvdir *d, const struct cs_key *k,
     st->changes = s->changes_in;
     st->refused = s->refused;
 out:
-    for (size_t i = 0; i < h.nsess; i++)
-        s_sess_free(h.sess[i]);
-    free(h.sess);
-    free(h.nodes);
-    cs_writer_free(&h.w);
-    pthread_mutex_destroy(&h.lock);
+    s_hub_close(&h);
     return r;
 }

@@ -14,7 +14,6 @@
 #include "hub.h"
 #include "key.h"
 #include "log.h"
-#include "passphrase.h"
 #include "registry.h"
 #include "srvbundle.h"
 #include "srvdir.h"
@@ -684,37 +683,6 @@ s_on_signal(int sig)
     s_stop = 1;
 }
 
-/* Loads the server's key, asking for its passphrase if it has one. */
-static int
-s_load_key(const struct cs_srvdir *d, int pass_fd, struct cs_key **k)
-{
-    const char *path = cs_srvdir_key_path(d);
-    char *pass = NULL;
-    size_t len = 0;
-    int r = cs_key_load(path, NULL, 0, k);
-
-    if (r == CS_KEY_ERR_NEED_PASSPHRASE) {
-        char prompt[PATH_MAX + 32];
-        snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
-        r = pass_fd >= 0 ? cs_passphrase_read_fd(pass_fd, &pass, &len)
-                         : cs_passphrase_read_tty(prompt, false, &pass, &len);
-        if (r == CS_ERR_NOT_FOUND) {
-            cs_srvout_error("%s is protected by a passphrase: give "
-                            "--passphrase-fd N or run from a terminal",
-                            path);
-            return r;
-        }
-        if (r == 0)
-            r = cs_key_load(path, pass, len, k);
-        cs_passphrase_free(pass, len);
-    }
-    if (r == CS_KEY_ERR_WRONG_PASSPHRASE)
-        cs_srvout_error("wrong passphrase for %s", path);
-    else if (r != 0)
-        cs_srvout_error("cannot load %s: %s", path, cs_strerror(r));
-    return r;
-}
-
 static int
 s_cmd_run(int argc, char **argv)
 {
@@ -755,7 +723,7 @@ s_cmd_run(int argc, char **argv)
         cs_log_set_level(CS_LOG_INFO); /* a line per session and refusal */
     if ((r = cs_srvdir_open(dir, &d)) != 0)
         return r;
-    if ((r = s_load_key(d, pass_fd, &k)) != 0)
+    if ((r = cs_srvdir_key(d, pass_fd, &k)) != 0)
         goto out;
     if (listen == NULL)
         listen = cs_srvdir_get(d, "listen");

@@ -118,3 +118,13 @@ cs_scope_check(struct cs_store *s, const struct cs_scope *sc,
     }
     return 0;
 }
+
+void
+cs_scope_of(const struct cs_registry_node *n, struct cs_scope *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->role = n->role == CS_REGISTRY_CENTRAL   ? CS_ROLE_CENTRAL
+               : n->role == CS_REGISTRY_AUDITOR ? CS_ROLE_AUDITOR
+                                                : CS_ROLE_SITE;
+    snprintf(sc->office, sizeof sc->office, "%s", n->office);
+}

@@ -17,6 +17,7 @@
 
 #include "attr.h"
 #include "change.h"
+#include "registry.h"
 #include "store.h"
 
 #define CS_SCOPE_OFFICE_MAX 8   /* office code, bytes */
@@ -58,6 +59,10 @@ int cs_scope_check(struct cs_store *s, const struct cs_scope *sc,
 
 /* Returns true if a node of scope sc may read a row of office office. */
 bool cs_scope_readable(const struct cs_scope *sc, const char *office)
+    CS_NONNULL(1, 2);
+
+/* The scope of an enrolled node: its role and office from the registry. */
+void cs_scope_of(const struct cs_registry_node *n, struct cs_scope *sc)
     CS_NONNULL(1, 2);
 
 #endif

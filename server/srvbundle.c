@@ -8,35 +8,11 @@
 #include "hub.h"
 #include "key.h"
 #include "mem.h"
-#include "passphrase.h"
 #include "registry.h"
 #include "scope.h"
 #include "srvbundle.h"
 #include "srvdir.h"
 #include "srvout.h"
-
-/* Loads the server's key (a sealed one with its passphrase). */
-static int
-s_key(const struct cs_srvdir *d, int pass_fd, struct cs_key **k)
-{
-    const char *path = cs_srvdir_key_path(d);
-    char *pass = NULL;
-    size_t len = 0;
-    int r = cs_key_load(path, NULL, 0, k);
-
-    if (r == CS_KEY_ERR_NEED_PASSPHRASE) {
-        r = pass_fd >= 0 ? cs_passphrase_read_fd(pass_fd, &pass, &len)
-                         : cs_passphrase_read_tty("Passphrase for the server "
-                                                  "key: ",
-                                                  false, &pass, &len);
-        if (r == 0)
-            r = cs_key_load(path, pass, len, k);
-        cs_passphrase_free(pass, len);
-    }
-    if (r != 0)
-        cs_srvout_error("cannot load %s: %s", path, cs_strerror(r));
-    return r;
-}
 
 /* The first batch of node's feed it has not acknowledged. */
 static int
@@ -94,14 +70,11 @@ cs_srvbundle_export(const char *dir, const char *name, const char *file,
         r = CS_ERR_REVOKED;
         goto out;
     }
-    if ((r = s_key(d, pass_fd, &k)) != 0 || (r = cs_down_install(s)) != 0 ||
+    if ((r = cs_srvdir_key(d, pass_fd, &k)) != 0 ||
+        (r = cs_down_install(s)) != 0 ||
         (r = s_first_unacked(s, &n.node, &seq)) != 0)
         goto out;
-    memset(&sc, 0, sizeof sc);
-    sc.role = n.role == CS_REGISTRY_CENTRAL   ? CS_ROLE_CENTRAL
-              : n.role == CS_REGISTRY_AUDITOR ? CS_ROLE_AUDITOR
-                                              : CS_ROLE_SITE;
-    snprintf(sc.office, sizeof sc.office, "%s", n.office);
+    cs_scope_of(&n, &sc);
     memset(&bh, 0, sizeof bh);
     bh.kind = CS_BUNDLE_KIND_DOWN;
     bh.sender = *cs_srvdir_node(d);
@@ -170,12 +143,7 @@ cs_srvbundle_import(const char *dir, const char *file, int pass_fd)
         return r;
     }
     if ((r = cs_bundle_parse(bytes, len, &b)) != 0) {
-        cs_srvout_error("%s is %s", file,
-                        r == CS_ERR_FORMAT    ? "not a cigsync bundle"
-                        : r == CS_ERR_VERSION ? "a bundle of another version"
-                        : r == CS_ERR_TOO_BIG ? "too large to be a bundle"
-                                              : "damaged or truncated: "
-                                                "nothing was applied");
+        cs_srvout_error("%s is %s", file, cs_bundle_strerror(r));
         goto out;
     }
     if ((r = cs_srvdir_open(dir, &d)) != 0)
@@ -196,7 +164,7 @@ cs_srvbundle_import(const char *dir, const char *file, int pass_fd)
         r = CS_ERR_DEPLOYMENT;
         goto out;
     }
-    if ((r = s_key(d, pass_fd, &k)) != 0)
+    if ((r = cs_srvdir_key(d, pass_fd, &k)) != 0)
         goto out;
     r = cs_hub_import(d, k, &b, &st);
     if (r == CS_ERR_NOT_FOUND || r == CS_ERR_REVOKED) {

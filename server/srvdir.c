@@ -10,7 +10,9 @@
  */
 #include "prelude.h"
 
+#include "key.h"
 #include "newdir.h"
+#include "passphrase.h"
 #include "srvdir.h"
 #include "srvout.h"
 
@@ -596,4 +598,34 @@ const uint8_t *
 cs_srvdir_deployment(const struct cs_srvdir *d)
 {
     return d->deployment;
+}
+
+int
+cs_srvdir_key(const struct cs_srvdir *d, int pass_fd, struct cs_key **k)
+{
+    const char *path = cs_srvdir_key_path(d);
+    char *pass = NULL;
+    size_t len = 0;
+    int r = cs_key_load(path, NULL, 0, k);
+
+    if (r == CS_KEY_ERR_NEED_PASSPHRASE) {
+        char prompt[PATH_MAX + 32];
+        snprintf(prompt, sizeof prompt, "Passphrase for %s: ", path);
+        r = pass_fd >= 0 ? cs_passphrase_read_fd(pass_fd, &pass, &len)
+                         : cs_passphrase_read_tty(prompt, false, &pass, &len);
+        if (r == CS_ERR_NOT_FOUND) {
+            cs_srvout_error("%s is protected by a passphrase: give "
+                            "--passphrase-fd N or run from a terminal",
+                            path);
+            return r;
+        }
+        if (r == 0)
+            r = cs_key_load(path, pass, len, k);
+        cs_passphrase_free(pass, len);
+    }
+    if (r == CS_KEY_ERR_WRONG_PASSPHRASE)
+        cs_srvout_error("wrong passphrase for %s", path);
+    else if (r != 0)
+        cs_srvout_error("cannot load %s: %s", path, cs_strerror(r));
+    return r;
 }

@@ -127,4 +127,12 @@ const struct cs_pubkey *cs_srvdir_pubkey(const struct cs_srvdir *d)
 /* Returns the deployment id, CS_DEPLOYMENT_BYTES bytes owned by d. */
 const uint8_t *cs_srvdir_deployment(const struct cs_srvdir *d) CS_NONNULL(1);
 
+/* Loads the server's secret key (for `run` and bundles): a plain key is
+   read; a sealed one needs its passphrase, read from pass_fd when it is
+   >= 0, else asked on the terminal.  Prints the error line on failure.
+   Returns 0 and *k (cs_key_destroy()), or cs_key_load()'s or the
+   passphrase reading's error. */
+int cs_srvdir_key(const struct cs_srvdir *d, int pass_fd,
+                  struct cs_key **k) CS_MUST_CHECK CS_NONNULL(1, 3);
+
 #endif

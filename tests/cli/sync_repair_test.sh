@@ -11,6 +11,7 @@
 #     the repair).
 #  3. A row inserted behind cigsync's back cannot be rebuilt away: sync
 #     exits 5 and says the content differs.
+#  4. With the server stopped, sync exits 3 and says it cannot reach it.
 . "$CS_TEST_LIB"
 need_sync_tools
 
@@ -65,3 +66,12 @@ rc=$?
 [ "$rc" = 5 ] || fail "sync with a stray row exited $rc, not 5: $(cat "$TMP/err")"
 grep -q "differs from the server's" "$TMP/err" || fail "no message: $(cat "$TMP/err")"
 hub_stop
+
+# ---- 4. no server: exit 3 with a message, nothing changed ---------------------
+before=$(sqlite3 "$TMP/isf/replica.db" "SELECT count(*) FROM zz_log")
+cs -C "$TMP/isf" sync --quiet --timeout 2 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ "$rc" = 3 ] || fail "sync without a server exited $rc, not 3: $(cat "$TMP/err")"
+grep -q "cannot reach the server" "$TMP/err" || fail "no message: $(cat "$TMP/err")"
+[ "$(sqlite3 "$TMP/isf/replica.db" "SELECT count(*) FROM zz_log")" = "$before" ] ||
+    fail "a failed sync changed the log"
