@@ -71,67 +71,167 @@ cs_merkle_root(const struct cs_merkle_hash *leaves, uint64_t n,
     s_mth(leaves, n, out);
 }
 
-/* PATH(m, D[n]) of RFC 6962 2.1.1, appended at proof[*len]. */
-static void
-s_path(const struct cs_merkle_hash *leaves, uint64_t n, uint64_t m,
+/* Where the hashes of subtrees come from: an array of leaf hashes, or the
+   caller's stored perfect subtrees. */
+struct s_src {
+    const struct cs_merkle_hash *leaves; /* or NULL: ask fn */
+    cs_merkle_node_fn fn;                /* perfect subtree by level, index */
+    void *arg;                           /* fn's */
+};
+
+/* MTH(D[from:to]) for a subtree of the RFC's recursion (to > from; from
+   is a multiple of the largest power of two not above to - from, so a
+   power-of-two range is one stored perfect subtree). */
+static int
+s_range(const struct s_src *src, uint64_t from, uint64_t to,
+        struct cs_merkle_hash *out)
+{
+    struct cs_merkle_hash l, r;
+    uint64_t n = to - from, k;
+    unsigned level = 0;
+    int rc;
+
+    if (src->leaves != NULL) {
+        s_mth(src->leaves + from, n, out);
+        return 0;
+    }
+    if ((n & (n - 1)) == 0) {
+        while ((UINT64_C(1) << level) < n)
+            level++;
+        if ((from & (n - 1)) != 0)
+            return CS_ERR_INTERNAL;
+        return src->fn(src->arg, level, from >> level, out);
+    }
+    k = s_split(n);
+    if ((rc = s_range(src, from, from + k, &l)) != 0 ||
+        (rc = s_range(src, from + k, to, &r)) != 0)
+        return rc;
+    cs_merkle_node(&l, &r, out);
+    return 0;
+}
+
+/* PATH(m, D[from:from+n]) of RFC 6962 2.1.1, appended at proof[*len]. */
+static int
+s_path(const struct s_src *src, uint64_t from, uint64_t n, uint64_t m,
        struct cs_merkle_hash *proof, size_t *len)
 {
     uint64_t k;
+    int r;
 
     if (n <= 1)
-        return;
+        return 0;
     k = s_split(n);
     if (m < k) {
-        s_path(leaves, k, m, proof, len);
-        s_mth(leaves + k, n - k, &proof[(*len)++]);
-    } else {
-        s_path(leaves + k, n - k, m - k, proof, len);
-        s_mth(leaves, k, &proof[(*len)++]);
+        if ((r = s_path(src, from, k, m, proof, len)) != 0)
+            return r;
+        return s_range(src, from + k, from + n, &proof[(*len)++]);
     }
+    if ((r = s_path(src, from + k, n - k, m - k, proof, len)) != 0)
+        return r;
+    return s_range(src, from, from + k, &proof[(*len)++]);
+}
+
+/* SUBPROOF(m, D[from:from+n], b) of RFC 6962 2.1.2, appended at
+   proof[*len]. */
+static int
+s_subproof(const struct s_src *src, uint64_t from, uint64_t n, uint64_t m,
+           bool whole, struct cs_merkle_hash *proof, size_t *len)
+{
+    uint64_t k;
+    int r;
+
+    if (m == n) {
+        if (!whole)
+            return s_range(src, from, from + n, &proof[(*len)++]);
+        return 0;
+    }
+    k = s_split(n);
+    if (m <= k) {
+        if ((r = s_subproof(src, from, k, m, whole, proof, len)) != 0)
+            return r;
+        return s_range(src, from + k, from + n, &proof[(*len)++]);
+    }
+    if ((r = s_subproof(src, from + k, n - k, m - k, false, proof, len)) != 0)
+        return r;
+    return s_range(src, from, from + k, &proof[(*len)++]);
+}
+
+static int
+s_inclusion(const struct s_src *src, uint64_t n, uint64_t m,
+            struct cs_merkle_hash *proof, size_t *len)
+{
+    int r;
+
+    *len = 0;
+    if (m >= n)
+        return CS_ERR_INVALID;
+    if ((r = s_path(src, 0, n, m, proof, len)) != 0)
+        *len = 0;
+    return r;
+}
+
+static int
+s_consistency(const struct s_src *src, uint64_t n, uint64_t m,
+              struct cs_merkle_hash *proof, size_t *len)
+{
+    int r;
+
+    *len = 0;
+    if (m == 0 || m > n)
+        return CS_ERR_INVALID;
+    if ((r = s_subproof(src, 0, n, m, true, proof, len)) != 0)
+        *len = 0;
+    return r;
 }
 
 int
 cs_merkle_inclusion(const struct cs_merkle_hash *leaves, uint64_t n, uint64_t m,
                     struct cs_merkle_hash *proof, size_t *len)
 {
-    *len = 0;
-    if (m >= n)
-        return CS_ERR_INVALID;
-    s_path(leaves, n, m, proof, len);
-    return 0;
-}
+    struct s_src src = {leaves, NULL, NULL};
 
-/* SUBPROOF(m, D[n], b) of RFC 6962 2.1.2, appended at proof[*len]. */
-static void
-s_subproof(const struct cs_merkle_hash *leaves, uint64_t n, uint64_t m,
-           bool whole, struct cs_merkle_hash *proof, size_t *len)
-{
-    uint64_t k;
-
-    if (m == n) {
-        if (!whole)
-            s_mth(leaves, n, &proof[(*len)++]);
-        return;
-    }
-    k = s_split(n);
-    if (m <= k) {
-        s_subproof(leaves, k, m, whole, proof, len);
-        s_mth(leaves + k, n - k, &proof[(*len)++]);
-    } else {
-        s_subproof(leaves + k, n - k, m - k, false, proof, len);
-        s_mth(leaves, k, &proof[(*len)++]);
-    }
+    return s_inclusion(&src, n, m, proof, len);
 }
 
 int
 cs_merkle_consistency(const struct cs_merkle_hash *leaves, uint64_t n,
                       uint64_t m, struct cs_merkle_hash *proof, size_t *len)
 {
-    *len = 0;
-    if (m == 0 || m > n)
-        return CS_ERR_INVALID;
-    s_subproof(leaves, n, m, true, proof, len);
-    return 0;
+    struct s_src src = {leaves, NULL, NULL};
+
+    return s_consistency(&src, n, m, proof, len);
+}
+
+int
+cs_merkle_nodes_root(cs_merkle_node_fn fn, void *arg, uint64_t n,
+                     struct cs_merkle_hash *out)
+{
+    struct s_src src = {NULL, fn, arg};
+
+    if (n == 0) {
+        crypto_hash_sha256(out->b, NULL, 0);
+        return 0;
+    }
+    return s_range(&src, 0, n, out);
+}
+
+int
+cs_merkle_nodes_inclusion(cs_merkle_node_fn fn, void *arg, uint64_t n,
+                          uint64_t m, struct cs_merkle_hash *proof, size_t *len)
+{
+    struct s_src src = {NULL, fn, arg};
+
+    return s_inclusion(&src, n, m, proof, len);
+}
+
+int
+cs_merkle_nodes_consistency(cs_merkle_node_fn fn, void *arg, uint64_t n,
+                            uint64_t m, struct cs_merkle_hash *proof,
+                            size_t *len)
+{
+    struct s_src src = {NULL, fn, arg};
+
+    return s_consistency(&src, n, m, proof, len);
 }
 
 bool

@@ -16,7 +16,8 @@
  *  2.1.4.2 and needs nothing but the proof, the sizes and the roots, so a
  *  node checks the server without trusting it.
  *
- *  The functions here work on an array of leaf hashes held by the caller;
+ *  The functions here work on an array of leaf hashes held by the caller,
+ *  or (cs_merkle_nodes_*) on the perfect subtrees a store keeps;
  *  they allocate nothing, and recurse at most 64 levels deep.
  */
 #ifndef CS_MERKLE_H
@@ -64,6 +65,30 @@ CS_MUST_CHECK int cs_merkle_consistency(const struct cs_merkle_hash *leaves,
                                         uint64_t n, uint64_t m,
                                         struct cs_merkle_hash *proof,
                                         size_t *len) CS_NONNULL(1, 4, 5);
+
+/* The same, from stored perfect subtrees instead of an array of leaves
+   (the server keeps them: a proof then costs O(log n) lookups).  fn
+   returns in *out the hash of the perfect subtree of 2^level leaves that
+   starts at leaf idx << level, or an error, which is returned. */
+typedef int (*cs_merkle_node_fn)(void *arg, unsigned level, uint64_t idx,
+                                 struct cs_merkle_hash *out);
+
+/* MTH of the first n leaves (SHA-256("") for n = 0). */
+CS_MUST_CHECK int cs_merkle_nodes_root(cs_merkle_node_fn fn, void *arg,
+                                       uint64_t n, struct cs_merkle_hash *out)
+    CS_NONNULL(1, 4);
+
+/* As cs_merkle_inclusion(). */
+CS_MUST_CHECK int cs_merkle_nodes_inclusion(cs_merkle_node_fn fn, void *arg,
+                                            uint64_t n, uint64_t m,
+                                            struct cs_merkle_hash *proof,
+                                            size_t *len) CS_NONNULL(1, 5, 6);
+
+/* As cs_merkle_consistency(). */
+CS_MUST_CHECK int cs_merkle_nodes_consistency(cs_merkle_node_fn fn, void *arg,
+                                              uint64_t n, uint64_t m,
+                                              struct cs_merkle_hash *proof,
+                                              size_t *len) CS_NONNULL(1, 5, 6);
 
 /* True when proof shows that leaf (a leaf hash) is leaf number index of
    the tree of size n whose root is root. */

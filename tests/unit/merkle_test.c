@@ -262,11 +262,78 @@ test_every_consistency_proof(void)
                                            proof, 0));
 }
 
+/* Perfect subtree (level, idx) of s_many, as a store would keep it; counts
+   the lookups. */
+static int
+s_node_of_many(void *arg, unsigned level, uint64_t idx,
+               struct cs_merkle_hash *out)
+{
+    uint64_t from = idx << level, n = UINT64_C(1) << level;
+
+    (*(size_t *)arg)++;
+    if (from + n > S_SIZES)
+        return CS_ERR_NOT_FOUND;
+    cs_merkle_root(s_many + from, n, out);
+    return 0;
+}
+
+/* Proofs from stored perfect subtrees are the array's, for every size and
+   index, and cost O(log n) lookups; a missing subtree is an error. */
+static void
+test_proofs_from_stored_nodes(void)
+{
+    struct cs_merkle_hash a[CS_MERKLE_PROOF_MAX], b[CS_MERKLE_PROOF_MAX], root;
+    size_t la, lb, lookups = 0, most = 0, bad = 0;
+
+    s_many_init();
+    for (uint64_t n = 1; n <= S_SIZES; n++) {
+        size_t before = lookups;
+        CS_CHECK_INT(cs_merkle_nodes_root(s_node_of_many, &lookups, n, &root),
+                     0);
+        if (memcmp(root.b, s_roots_of[n].b, sizeof root.b) != 0)
+            bad++;
+        for (uint64_t m = 0; m <= n; m++) {
+            if (m < n) {
+                CS_CHECK_INT(cs_merkle_inclusion(s_many, n, m, a, &la), 0);
+                before = lookups;
+                CS_CHECK_INT(cs_merkle_nodes_inclusion(s_node_of_many, &lookups,
+                                                       n, m, b, &lb),
+                             0);
+                if (lookups - before > most)
+                    most = lookups - before;
+                if (la != lb || memcmp(a, b, la * sizeof *a) != 0)
+                    bad++;
+            }
+            if (m > 0) {
+                CS_CHECK_INT(cs_merkle_consistency(s_many, n, m, a, &la), 0);
+                before = lookups;
+                CS_CHECK_INT(cs_merkle_nodes_consistency(
+                                 s_node_of_many, &lookups, n, m, b, &lb),
+                             0);
+                if (lookups - before > most)
+                    most = lookups - before;
+                if (la != lb || memcmp(a, b, la * sizeof *a) != 0)
+                    bad++;
+            }
+        }
+    }
+    CS_CHECK_INT(bad, 0);
+    CS_CHECK(most <= 2 * 9 * 2); /* 2 log2(300) subtrees, each at most
+                                    log2 lookups: never one per leaf */
+    CS_CHECK_INT(
+        cs_merkle_nodes_inclusion(s_node_of_many, &lookups, 4, 4, b, &lb),
+        CS_ERR_INVALID);
+    CS_CHECK_INT(
+        cs_merkle_nodes_root(s_node_of_many, &lookups, S_SIZES + 1, &root),
+        CS_ERR_NOT_FOUND);
+}
+
 static const struct cs_test_case cases[] = {
     {"rfc6962_roots", test_rfc6962_roots},
     {"rfc6962_proofs", test_rfc6962_proofs},
     {"every_inclusion_proof", test_every_inclusion_proof},
     {"every_consistency_proof", test_every_consistency_proof},
+    {"proofs_from_stored_nodes", test_proofs_from_stored_nodes},
     {NULL, NULL}};
 
 CS_TEST_MAIN(cases)
