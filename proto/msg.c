@@ -36,6 +36,11 @@ enum s_fields {
     S_REFUSED_FIELDS = 3, /* origin seq refusals */
     S_ERROR_FIELDS = 2,   /* code message */
     S_PING_FIELDS = 1,    /* token */
+    S_SINCE_FIELDS = 1,   /* size */
+    S_TREE_FIELDS = 6,    /* size time root sig from proof */
+    S_RECEIPT_FIELDS = 4, /* leaf index size proof */
+    S_LOG_GET_FIELDS = 1, /* offset */
+    S_LOG_FIELDS = 3,     /* offset total data */
     S_HEAD_FIELDS = 3,    /* a head: origin seq hash */
     S_RESUME_FIELDS = 2,  /* ACK's resume point: envelope offset */
     S_REFUSAL_FIELDS = 5, /* a refusal: table row field code reason */
@@ -463,6 +468,103 @@ s_ping_decode(struct cs_reader *rd, size_t have, struct cs_msg_ping *m)
     return s_skip(rd, extra);
 }
 
+/* A proof: an array of at most CS_MERKLE_PROOF_MAX 32-byte bins. */
+static int
+s_proof_decode(struct cs_reader *rd, struct cs_msg_proof *p)
+{
+    size_t n;
+    int r;
+
+    if ((r = cs_reader_array(rd, &n, CS_MERKLE_PROOF_MAX)) != 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if ((r = s_bin_exact(rd, p->h[i], CS_MERKLE_HASH_BYTES)) != 0)
+            return r;
+    p->n = n;
+    return 0;
+}
+
+/* SINCE: size. */
+static int
+s_since_decode(struct cs_reader *rd, size_t have, struct cs_msg_since *m)
+{
+    size_t extra;
+    int r;
+
+    if ((r = s_fields(have, S_SINCE_FIELDS, &extra)) != 0 ||
+        (r = cs_reader_uint(rd, &m->size)) != 0)
+        return r;
+    return s_skip(rd, extra);
+}
+
+/* TREE: size time root sig from proof. */
+static int
+s_tree_decode(struct cs_reader *rd, size_t have, struct cs_msg_tree *m)
+{
+    size_t extra;
+    int r;
+
+    if ((r = s_fields(have, S_TREE_FIELDS, &extra)) != 0 ||
+        (r = cs_reader_uint(rd, &m->size)) != 0 ||
+        (r = cs_reader_uint(rd, &m->time_ms)) != 0 ||
+        (r = s_bin_exact(rd, m->root, sizeof m->root)) != 0 ||
+        (r = s_bin_exact(rd, m->sig, sizeof m->sig)) != 0 ||
+        (r = cs_reader_uint(rd, &m->from)) != 0 ||
+        (r = s_proof_decode(rd, &m->proof)) != 0)
+        return r;
+    if (m->from > m->size)
+        return CS_ERR_FORMAT;
+    return s_skip(rd, extra);
+}
+
+/* RECEIPT: leaf index size proof. */
+static int
+s_receipt_decode(struct cs_reader *rd, size_t have, struct cs_msg_receipt *m)
+{
+    size_t extra;
+    int r;
+
+    if ((r = s_fields(have, S_RECEIPT_FIELDS, &extra)) != 0 ||
+        (r = cs_reader_bin(rd, &m->leaf, CS_MSG_LEAF_MAX)) != 0 ||
+        (r = cs_reader_uint(rd, &m->index)) != 0 ||
+        (r = cs_reader_uint(rd, &m->size)) != 0 ||
+        (r = s_proof_decode(rd, &m->proof)) != 0)
+        return r;
+    if (m->leaf.len == 0 || m->index >= m->size)
+        return CS_ERR_FORMAT;
+    return s_skip(rd, extra);
+}
+
+/* LOG_GET: offset. */
+static int
+s_log_get_decode(struct cs_reader *rd, size_t have, struct cs_msg_log_get *m)
+{
+    size_t extra;
+    int r;
+
+    if ((r = s_fields(have, S_LOG_GET_FIELDS, &extra)) != 0 ||
+        (r = cs_reader_uint(rd, &m->offset)) != 0)
+        return r;
+    return s_skip(rd, extra);
+}
+
+/* LOG: offset total data. */
+static int
+s_log_decode(struct cs_reader *rd, size_t have, struct cs_msg_log *m)
+{
+    size_t extra;
+    int r;
+
+    if ((r = s_fields(have, S_LOG_FIELDS, &extra)) != 0 ||
+        (r = cs_reader_uint(rd, &m->offset)) != 0 ||
+        (r = cs_reader_uint(rd, &m->total)) != 0 ||
+        (r = cs_reader_bin(rd, &m->data, CS_CHUNK_DATA_MAX)) != 0)
+        return r;
+    if (m->offset > m->total || m->data.len > m->total - m->offset)
+        return CS_ERR_FORMAT;
+    return s_skip(rd, extra);
+}
+
 /* Decodes the message body.
      rd     the reader, after the type
      type   the message type
@@ -493,6 +595,16 @@ s_body_decode(struct cs_reader *rd, uint64_t type, size_t have,
     case CS_MSG_PING:
     case CS_MSG_PONG:
         return s_ping_decode(rd, have, &m->u.ping);
+    case CS_MSG_SINCE:
+        return s_since_decode(rd, have, &m->u.since);
+    case CS_MSG_TREE:
+        return s_tree_decode(rd, have, &m->u.tree);
+    case CS_MSG_RECEIPT:
+        return s_receipt_decode(rd, have, &m->u.receipt);
+    case CS_MSG_LOG_GET:
+        return s_log_get_decode(rd, have, &m->u.log_get);
+    case CS_MSG_LOG:
+        return s_log_decode(rd, have, &m->u.log);
     default:
         return CS_ERR_FORMAT; /* unknown type */
     }
@@ -849,4 +961,122 @@ int
 cs_msg_pong_encode(struct cs_writer *w, const struct cs_msg_ping *m)
 {
     return s_ping_write(w, CS_MSG_PONG, m);
+}
+
+/* Writes a proof. */
+static int
+s_proof_write(struct cs_writer *f, const struct cs_msg_proof *p)
+{
+    int r;
+
+    if (p->n > CS_MERKLE_PROOF_MAX)
+        return CS_ERR_TOO_BIG;
+    if ((r = cs_writer_mp_array(f, (uint32_t)p->n)) != 0)
+        return r;
+    for (size_t i = 0; i < p->n; i++)
+        if ((r = cs_writer_mp_bin(f, p->h[i], CS_MERKLE_HASH_BYTES)) != 0)
+            return r;
+    return 0;
+}
+
+int
+cs_msg_since_encode(struct cs_writer *w, const struct cs_msg_since *m)
+{
+    struct cs_writer f;
+    int r;
+
+    cs_writer_init(&f, CS_FRAME_MAX);
+    r = s_begin(&f, CS_MSG_SINCE, S_SINCE_FIELDS);
+    if (r == 0)
+        r = cs_writer_mp_uint(&f, m->size);
+    return s_end(w, &f, r);
+}
+
+int
+cs_msg_tree_encode(struct cs_writer *w, const struct cs_msg_tree *m)
+{
+    struct cs_writer f;
+    int r;
+
+    cs_writer_init(&f, CS_FRAME_MAX);
+    if (m->from > m->size) {
+        r = CS_ERR_INVALID;
+        goto out;
+    }
+    if ((r = s_begin(&f, CS_MSG_TREE, S_TREE_FIELDS)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->size)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->time_ms)) != 0 ||
+        (r = cs_writer_mp_bin(&f, m->root, sizeof m->root)) != 0 ||
+        (r = cs_writer_mp_bin(&f, m->sig, sizeof m->sig)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->from)) != 0 ||
+        (r = s_proof_write(&f, &m->proof)) != 0)
+        goto out;
+    r = 0;
+out:
+    return s_end(w, &f, r);
+}
+
+int
+cs_msg_receipt_encode(struct cs_writer *w, const struct cs_msg_receipt *m)
+{
+    struct cs_writer f;
+    int r;
+
+    cs_writer_init(&f, CS_FRAME_MAX);
+    if (m->leaf.len > CS_MSG_LEAF_MAX) {
+        r = CS_ERR_TOO_BIG;
+        goto out;
+    }
+    if (m->leaf.len == 0 || m->index >= m->size) {
+        r = CS_ERR_INVALID;
+        goto out;
+    }
+    if ((r = s_begin(&f, CS_MSG_RECEIPT, S_RECEIPT_FIELDS)) != 0 ||
+        (r = cs_writer_mp_bin(&f, m->leaf.p, m->leaf.len)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->index)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->size)) != 0 ||
+        (r = s_proof_write(&f, &m->proof)) != 0)
+        goto out;
+    r = 0;
+out:
+    return s_end(w, &f, r);
+}
+
+int
+cs_msg_log_get_encode(struct cs_writer *w, const struct cs_msg_log_get *m)
+{
+    struct cs_writer f;
+    int r;
+
+    cs_writer_init(&f, CS_FRAME_MAX);
+    r = s_begin(&f, CS_MSG_LOG_GET, S_LOG_GET_FIELDS);
+    if (r == 0)
+        r = cs_writer_mp_uint(&f, m->offset);
+    return s_end(w, &f, r);
+}
+
+int
+cs_msg_log_encode(struct cs_writer *w, const struct cs_msg_log *m)
+{
+    struct cs_writer f;
+    int r;
+
+    cs_writer_init(&f, CS_FRAME_MAX);
+    if (m->data.len > CS_CHUNK_DATA_MAX) {
+        r = CS_ERR_TOO_BIG;
+        goto out;
+    }
+    if (m->offset > m->total || m->data.len > m->total - m->offset) {
+        r = CS_ERR_INVALID;
+        goto out;
+    }
+    if ((r = s_begin(&f, CS_MSG_LOG, S_LOG_FIELDS)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->offset)) != 0 ||
+        (r = cs_writer_mp_uint(&f, m->total)) != 0 ||
+        (r = cs_writer_mp_bin(&f, m->data.len ? m->data.p : (const uint8_t *)"",
+                              m->data.len)) != 0)
+        goto out;
+    r = 0;
+out:
+    return s_end(w, &f, r);
 }

@@ -38,6 +38,7 @@
 #include "err.h"
 #include "id.h"
 #include "key.h"
+#include "merkle.h"
 #include "proto.h"
 #include "reader.h"
 #include "writer.h"
@@ -60,8 +61,16 @@ enum cs_msg_type {
     CS_MSG_REFUSED = 7, /* changes of a batch I did not apply, and why */
     CS_MSG_ERROR = 8,   /* the session ends: code and text */
     CS_MSG_PING = 9,    /* please answer with PONG and this token */
-    CS_MSG_PONG = 10    /* the answer to PING */
+    CS_MSG_PONG = 10,   /* the answer to PING */
+    /* 1.1: the audit log (auditlog.h) */
+    CS_MSG_SINCE = 11,   /* node: the tree head I kept has this size */
+    CS_MSG_TREE = 12,    /* server: a signed tree head, consistency proof */
+    CS_MSG_RECEIPT = 13, /* server: your batch is this leaf of the tree */
+    CS_MSG_LOG_GET = 14, /* auditor: send the log archive from offset */
+    CS_MSG_LOG = 15      /* server: a piece of the log archive */
 };
+
+#define CS_MSG_LEAF_MAX 2048 /* leaf bytes in a RECEIPT */
 
 /* One origin's position in a feed: in HELLO and STATUS what the sender
    has, in ACK what it has durably committed. */
@@ -157,6 +166,47 @@ struct cs_msg_ping {
     uint64_t token; /* chosen by the PING's sender, echoed by PONG */
 };
 
+/* A Merkle proof: up to CS_MERKLE_PROOF_MAX SHA-256 hashes, copied. */
+struct cs_msg_proof {
+    size_t n;                                             /* hashes */
+    uint8_t h[CS_MERKLE_PROOF_MAX][CS_MERKLE_HASH_BYTES]; /* in order */
+};
+
+/* SINCE: the size of the tree head the node keeps (0: none yet). */
+struct cs_msg_since {
+    uint64_t size;
+};
+
+/* TREE: the server's current signed tree head, and the consistency proof
+   from the tree of size from (the node's SINCE, or the last TREE of the
+   session; 0: no proof). */
+struct cs_msg_tree {
+    uint64_t size, time_ms;             /* the head ... */
+    uint8_t root[CS_MERKLE_HASH_BYTES]; /* ... */
+    uint8_t sig[CS_SIG_BYTES];          /* ... signed (auditlog.h) */
+    uint64_t from;                      /* proof from this size */
+    struct cs_msg_proof proof;          /* consistency proof */
+};
+
+/* RECEIPT: leaf (its bytes: a BATCH leaf of the receiver's batch) is leaf
+   number index of the tree of size size, by the inclusion proof. */
+struct cs_msg_receipt {
+    struct cs_view leaf;       /* 1..CS_MSG_LEAF_MAX bytes */
+    uint64_t index, size;      /* index < size */
+    struct cs_msg_proof proof; /* inclusion proof */
+};
+
+/* LOG_GET: send the archive from this offset. */
+struct cs_msg_log_get {
+    uint64_t offset;
+};
+
+/* LOG: bytes [offset, offset + data.len) of an archive of total bytes. */
+struct cs_msg_log {
+    uint64_t offset, total;
+    struct cs_view data; /* 0..CS_CHUNK_DATA_MAX bytes, inside total */
+};
+
 /* One decoded message. */
 struct cs_msg {
     enum cs_msg_type type; /* which member of u is filled */
@@ -170,6 +220,11 @@ struct cs_msg {
         struct cs_msg_refused refused; /* CS_MSG_REFUSED */
         struct cs_msg_error error;     /* CS_MSG_ERROR */
         struct cs_msg_ping ping;       /* CS_MSG_PING and CS_MSG_PONG */
+        struct cs_msg_since since;     /* CS_MSG_SINCE */
+        struct cs_msg_tree tree;       /* CS_MSG_TREE */
+        struct cs_msg_receipt receipt; /* CS_MSG_RECEIPT */
+        struct cs_msg_log_get log_get; /* CS_MSG_LOG_GET */
+        struct cs_msg_log log;         /* CS_MSG_LOG */
     } u;                               /* the message's fields */
 };
 
@@ -299,6 +354,23 @@ CS_MUST_CHECK int cs_msg_ping_encode(struct cs_writer *w,
 /* Appends PONG. */
 CS_MUST_CHECK int cs_msg_pong_encode(struct cs_writer *w,
                                      const struct cs_msg_ping *m)
+    CS_NONNULL(1, 2);
+
+/* Appends SINCE, TREE, RECEIPT, LOG_GET, LOG (1.1, the audit log). */
+CS_MUST_CHECK int cs_msg_since_encode(struct cs_writer *w,
+                                      const struct cs_msg_since *m)
+    CS_NONNULL(1, 2);
+CS_MUST_CHECK int cs_msg_tree_encode(struct cs_writer *w,
+                                     const struct cs_msg_tree *m)
+    CS_NONNULL(1, 2);
+CS_MUST_CHECK int cs_msg_receipt_encode(struct cs_writer *w,
+                                        const struct cs_msg_receipt *m)
+    CS_NONNULL(1, 2);
+CS_MUST_CHECK int cs_msg_log_get_encode(struct cs_writer *w,
+                                        const struct cs_msg_log_get *m)
+    CS_NONNULL(1, 2);
+CS_MUST_CHECK int cs_msg_log_encode(struct cs_writer *w,
+                                    const struct cs_msg_log *m)
     CS_NONNULL(1, 2);
 
 #endif

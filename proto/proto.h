@@ -13,7 +13,7 @@
 #include "attr.h"
 
 #define CS_PROTO_MAJOR 1 /* incompatible changes bump this */
-#define CS_PROTO_MINOR 0 /* compatible additions bump this */
+#define CS_PROTO_MINOR 1 /* compatible additions bump this */
 
 #define CS_HASH_BYTES 32       /* BLAKE2b-256: batch hashes, chain links */
 #define CS_DEPLOYMENT_BYTES 16 /* a deployment id (random, per programme) */
