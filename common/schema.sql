@@ -1,4 +1,4 @@
--- cigsync programme schema, schema version 1.
+-- cigsync programme schema, schema version 2.
 --
 -- The records of the community-advocacy programme (see DOMAIN.md): offices,
 -- authorities, community initiative groups (CIGs), persons, consents,
@@ -266,6 +266,22 @@ CREATE TABLE attachment (
   content BLOB  -- the file's data
 );
 
+-- An export of personal data (`cigsync export` of a restricted table or of
+-- personal columns): itself an audited event (DOMAIN.md "Personal data").
+-- Written by cigsync at the exporting node and synced like any record, so
+-- it reaches the central replica and the server's log of batches.
+CREATE TABLE data_export (
+  id TEXT PRIMARY KEY NOT NULL DEFAULT (lower(printf('%08x-%04x-7%s-%x%s-%s', (CAST(strftime('%s','now') AS INTEGER)*1000 + CAST(substr(strftime('%f','now'),4) AS INTEGER)) >> 16, (CAST(strftime('%s','now') AS INTEGER)*1000 + CAST(substr(strftime('%f','now'),4) AS INTEGER)) & 65535, substr(hex(randomblob(2)),2), 8 + (random() & 3), substr(hex(randomblob(2)),2), hex(randomblob(6))))),
+  office_id TEXT,  -- the exporting node's office
+  exported_at TEXT CHECK (exported_at IS NULL OR strftime('%Y-%m-%dT%H:%M:%SZ', exported_at, '+0 seconds') IS exported_at),  -- UTC, YYYY-MM-DDTHH:MM:SSZ
+  node TEXT CHECK (node IS NULL OR (length(node) = 32 AND NOT node GLOB '*[^0-9a-f]*')),  -- node id (32 lowercase hex digits) of the exporting node
+  table_name TEXT CHECK (table_name IS NULL OR table_name IN ('office', 'authority', 'cig', 'person', 'consent', 'vulnerability', 'membership', 'need', 'plan', 'action', 'letter', 'letter_version', 'letter_review', 'letter_response', 'outcome', 'event', 'attendance', 'comment', 'attachment', 'data_export')),  -- the table exported
+  columns TEXT,  -- comma-separated personal columns exported ('' for a restricted table without any)
+  rows INTEGER CHECK (rows IS NULL OR (typeof(rows) = 'integer' AND rows >= 0)),  -- rows exported
+  format TEXT CHECK (format IS NULL OR format IN ('csv', 'json')),
+  destination TEXT  -- the file written, as given, or 'stdout'
+);
+
 -- Indexes (non-unique): office_id of every table (scope queries) and the
 -- reference columns that reports join on.
 CREATE INDEX office_office ON office(office_id);
@@ -307,6 +323,7 @@ CREATE INDEX comment_office ON comment(office_id);
 CREATE INDEX comment_target ON comment(target_table, target_id);
 CREATE INDEX attachment_office ON attachment(office_id);
 CREATE INDEX attachment_owner ON attachment(owner_table, owner_id);
+CREATE INDEX data_export_office ON data_export(office_id);
 
 -- The synced tables, in dependency order (office first). restricted = 1: rows
 -- never leave the owning office and the central office. personal: the
@@ -330,4 +347,5 @@ INSERT INTO zz_table(name, restricted, personal) VALUES
   ('event', 0, ''),
   ('attendance', 0, 'person_id'),
   ('comment', 0, ''),
-  ('attachment', 0, 'content');
+  ('attachment', 0, 'content'),
+  ('data_export', 0, '');

@@ -49,7 +49,7 @@
 #include "hlc.h"
 #include "key.h"
 
-#define CS_STORE_SCHEMA_VERSION 1      /* of common/schema.sql */
+#define CS_STORE_SCHEMA_VERSION 2      /* of common/schema.sql */
 #define CS_STORE_ENGINE_VERSION 1      /* of the zz_* tables and triggers */
 #define CS_STORE_BUSY_TIMEOUT_MS 2000  /* wait this long for a lock */
 #define CS_STORE_SELF_OID 1            /* zz_origin id of this node */
