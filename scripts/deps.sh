@@ -23,10 +23,14 @@ set -euo pipefail
 #   git                  scripts/check-style.sh lists files with git ls-files.
 #   ca-certificates      so git and apt work over https where configured.
 #   procps               ps/pkill/pgrep for the end-to-end tests.
-#   python3              CLI tests: JSON checks, the pseudo-terminal driver.
+#   python3              CLI tests: JSON checks, the pseudo-terminal driver,
+#                        the PNG reader of report_html_test.sh.
+#   chromium             report_html_test.sh renders the HTML report headless
+#                        and measures the charts in its screenshot.
 CS_PACKAGES="build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 libsodium-dev libzmq3-dev libmsgpack-dev libsqlite3-dev libzstd-dev sqlite3
-clang-format clang-tidy cppcheck git ca-certificates procps python3"
+clang-format clang-tidy cppcheck git ca-certificates procps python3
+chromium"
 
 check_only=0
 case "${1:-}" in
