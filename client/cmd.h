@@ -10,6 +10,11 @@
  *  cmd_record.c: add, set, rm, restore, list, show (one table's records).
  *  cmd_node.c:   init, status, conflicts, merge, key (the node as a
  *                whole).
+ *  cmd_csv.c:    export, import (one table's records as a CSV or JSON
+ *                file).  import prints one line per problem found in
+ *                the file ("FILE:LINE:COLUMN: ..."), then its one error
+ *                line.
+ *  cmd_report.c: report (the programme's indicators, report.h).
  */
 #ifndef CS_CMD_H
 #define CS_CMD_H
@@ -109,5 +114,17 @@ int cs_cmd_list(const struct cs_cmd_ctx *ctx, int argc,
                 char **argv) CS_MUST_CHECK CS_NONNULL(1);
 int cs_cmd_show(const struct cs_cmd_ctx *ctx, int argc,
                 char **argv) CS_MUST_CHECK CS_NONNULL(1);
+
+int cs_cmd_export(const struct cs_cmd_ctx *ctx, int argc,
+                  char **argv) CS_MUST_CHECK CS_NONNULL(1);
+int cs_cmd_import(const struct cs_cmd_ctx *ctx, int argc,
+                  char **argv) CS_MUST_CHECK CS_NONNULL(1);
+
+int cs_cmd_report(const struct cs_cmd_ctx *ctx, int argc,
+                  char **argv) CS_MUST_CHECK CS_NONNULL(1);
+
+/* cmd_sync.c: audit verify (an auditor node checks the server's log). */
+int cs_cmd_audit(const struct cs_cmd_ctx *ctx, int argc,
+                 char **argv) CS_MUST_CHECK CS_NONNULL(1);
 
 #endif

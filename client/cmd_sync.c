@@ -7,6 +7,7 @@
 #include "nodedir.h"
 #include "out.h"
 #include "sync.h"
+#include "verify.h"
 
 #define S_DECIMAL 10
 #define S_TIMEOUT_MAX_S 86400 /* a day */
@@ -143,4 +144,87 @@ cs_cmd_daemon(const struct cs_cmd_ctx *ctx, int argc, char **argv)
     if (getenv("CIGSYNC_LOG") == NULL)
         cs_log_set_level(CS_LOG_INFO);
     return s_run(ctx, &o);
+}
+
+/* ---- audit verify ----------------------------------------------------------
+ */
+
+static void
+s_say(void *arg, const char *line)
+{
+    (void)arg;
+    printf("problem: %s\n", line);
+}
+
+int
+cs_cmd_audit(const struct cs_cmd_ctx *ctx, int argc, char **argv)
+{
+    struct cs_nodedir *d = NULL;
+    struct cs_key *k = NULL;
+    struct cs_sync_opts o;
+    struct cs_sync_result res;
+    struct cs_verify_report rep;
+    struct cs_pubkey server;
+    struct cs_node_id server_id;
+    uint8_t dep[CS_DEPLOYMENT_BYTES];
+    bool known;
+    int lock_fd = -1, r;
+
+    if (argc != 1 || strcmp(argv[0], "verify") != 0)
+        return cs_cmd_bad_args("audit", "expected verify");
+    memset(&o, 0, sizeof o);
+    memset(&res, 0, sizeof res);
+    o.timeout_ms = CS_SYNC_TIMEOUT_MS;
+    o.fetch_log = true;
+    if ((r = cs_cmd_open(ctx, &d)) != 0)
+        return r;
+    if ((r = s_lock(d, &lock_fd)) != 0 ||
+        (r = cs_cmd_load_key(ctx, d, &k)) != 0)
+        goto out;
+    s_signals();
+    o.stop = &s_stop;
+    if ((r = cs_sync_run(d, k, &o, &res)) != 0)
+        goto out;
+    if (res.log == NULL) {
+        cs_out_error("interrupted before the audit log was fetched");
+        r = CS_ERR_TIMEOUT;
+        goto out;
+    }
+    if ((r = cs_sync_server(d, &server, &server_id)) != 0 ||
+        (r = cs_sync_deployment(cs_nodedir_store(d), dep, &known)) != 0)
+        goto out;
+    fprintf(stderr,
+            "fetched the audit log (%zu bytes); verifying it against "
+            "this replica\n",
+            res.log_len);
+    r = cs_verify_archive(res.log, res.log_len, dep, &server,
+                          cs_nodedir_store(d), cs_nodedir_path(d), s_say, NULL,
+                          &rep);
+    if (r != 0 && r != CS_ERR_AUDIT) {
+        cs_out_error("cannot verify the audit log: %s", cs_strerror(r));
+        goto out;
+    }
+    printf("checked %" PRIu64 " log entries: %" PRIu64 " batches (%" PRIu64
+           " changes replayed), %" PRIu64 " refusals, %" PRIu64
+           " corrections, %" PRIu64 " enrolments, %" PRIu64
+           " revocations; %" PRIu64 " signed tree heads; compared %" PRIu64
+           " rows of this replica; %.2f s\n",
+           rep.leaves, rep.batches, rep.changes, rep.refusals, rep.corrections,
+           rep.enrolments, rep.revocations, rep.heads, rep.rows, rep.seconds);
+    if (r == CS_ERR_AUDIT)
+        cs_out_error("the audit log does not verify: %" PRIu64
+                     " problems (listed above)",
+                     rep.problems);
+    else
+        printf("the audit log verifies, independently of the server: every "
+               "signature, chain link and tree head holds, it extends the "
+               "head this node kept, and replaying it gives this replica "
+               "exactly\n");
+out:
+    free(res.log);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    cs_key_destroy(&k);
+    cs_nodedir_destroy(&d);
+    return r;
 }

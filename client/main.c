@@ -19,6 +19,7 @@
 #define S_EXIT_UNREACHABLE 3 /* sync: the server could not be reached */
 #define S_EXIT_REFUSED 4     /* sync: the server refused this node */
 #define S_EXIT_DIFFERS 5     /* sync: content differs after a repair */
+#define S_EXIT_AUDIT 6       /* sync: the server's audit log is inconsistent */
 #define S_NAME_WIDTH 10      /* command names are padded to this in the list */
 
 /* One command. */
@@ -91,6 +92,32 @@ static const struct s_command s_commands[] = {
      "--json prints an object: table, id, state (live, deleted or\n"
      "incomplete), fields (null unless live) and history.\n",
      true, false},
+    {"export", cs_cmd_export, "TABLE [--format csv|json] [-o FILE]",
+     "write a table's records to a file",
+     "Writes every record of TABLE, all fields in schema order, to FILE\n"
+     "(replaced atomically) or to stdout.  csv (the default) is for\n"
+     "spreadsheets: UTF-8 with a byte order mark, CRLF line ends, RFC 4180\n"
+     "quoting, a header row of field names, NULL as an empty field; BLOB\n"
+     "fields (attachment.content) are left out, with a note.  json is an\n"
+     "array of objects as `list --json` prints (blobs as base64).\n"
+     "Exporting personal data (a restricted table, or a personal field:\n"
+     "see zz_table) is recorded as a data_export record, which syncs.\n",
+     false, false},
+    {"import", cs_cmd_import, "TABLE FILE.csv",
+     "add and change records from a CSV file",
+     "Reads FILE.csv (a header row of field names of TABLE, then one\n"
+     "record per row; UTF-8, byte order mark optional, CRLF or LF) and\n"
+     "checks every row before writing any: all rows are imported or none.\n"
+     "A row whose id is a record here updates the fields given (an empty\n"
+     "field clears one); other rows are added, with their id or a new one.\n"
+     "Each problem is printed as FILE:LINE:COLUMN: FIELD: what is wrong\n"
+     "(lines of the file, the header being line 1): unknown fields, wrong\n"
+     "number of fields, bad quoting, values the schema refuses, ids of\n"
+     "missing records in *_id fields, rows of an office this node may not\n"
+     "write (a node writes its own office's rows; every office's with\n"
+     "`role = central` in DIR/config).  Prints \"imported N rows (I\n"
+     "inserted, U updated)\".\n",
+     false, false},
     {"status", cs_cmd_status, "[--json]", "show this node's state",
      "Shows the node's name, id, office, identity and paths, whether its\n"
      "key is protected by a passphrase (never asking for it), the local\n"
@@ -114,8 +141,10 @@ static const struct s_command s_commands[] = {
      "1 failure (a message says what); 2 bad command line; 3 the server\n"
      "could not be reached for --timeout seconds (default 15); 4 the server\n"
      "refused this node (not enrolled, or revoked); 5 the content still\n"
-     "differs from the server's after a repair.  A dropped link is resumed\n"
-     "where it stopped.\n",
+     "differs from the server's after a repair; 6 the server's audit log\n"
+     "is not consistent with the signed tree head this node kept (an\n"
+     "ALARM: the server's history may have been rewritten).  A dropped\n"
+     "link is resumed where it stopped.\n",
      false, true},
     {"daemon", cs_cmd_daemon, "", "keep syncing while the server is reachable",
      "Syncs in the foreground until SIGTERM or SIGINT: connects whenever the\n"
@@ -135,12 +164,42 @@ static const struct s_command s_commands[] = {
      "Importing a bundle twice applies nothing new.  A bundle for another\n"
      "node, from another server, damaged or truncated is refused.\n",
      false, true},
+    {"audit", cs_cmd_audit, "verify",
+     "verify the server's audit log independently",
+     "Syncs, then fetches the server's whole audit log (auditor and\n"
+     "central nodes only) and checks it here, trusting nothing the server\n"
+     "says that can be checked: every batch signature (with the keys the\n"
+     "log's enrolments name) and chain link, every signed tree head (with\n"
+     "the server key in DIR/config), that the log extends the tree head\n"
+     "this node kept, and that replaying the log gives this replica\n"
+     "exactly.  Lists every problem and exits 1 if there is any; 6 if the\n"
+     "server's log contradicts the head this node kept.\n",
+     false, true},
     {"merge", cs_cmd_merge, "OTHERDIR", "take in another node's changes",
      "Applies every change held by the replica in node directory OTHERDIR\n"
      "to this one, as a sync would, and prints how many were new.  For\n"
      "demonstrations and tests; it is not a sync and does not change the\n"
      "last sync time.\n",
      false, false},
+    {"report", cs_cmd_report,
+     "[--period FROM..TO] [--office CODE] [--format text|csv|json|html]\n"
+     "               [-o FILE]",
+     "compute the programme's indicators",
+     "Computes, from this replica alone, the indicators the central office\n"
+     "reports (README.md \"Reports\" defines each exactly): people trained\n"
+     "(by sex, age band, vulnerability and office), CIGs engaged in\n"
+     "advocacy, letters sent, responses and outcomes by kind, and plan\n"
+     "progress (actions done, planned, overdue).\n"
+     "\n"
+     "--period FROM..TO counts what happened on those days, both included\n"
+     "(dates YYYY-MM-DD); without it every record counts.  Overdue means\n"
+     "planned before TO (without a period: before today).  --office CODE\n"
+     "reports on that office only.  --format: text (default; tables),\n"
+     "csv (UTF-8 with BOM, CRLF, one section per indicator, for Excel and\n"
+     "LibreOffice), json (one object, as --json) or html (one page with\n"
+     "charts, no scripts, printable).  -o FILE writes FILE atomically\n"
+     "instead of stdout.  The replica is only read.\n",
+     true, false},
     {"key", cs_cmd_key, "check", "check the node's secret key",
      "Loads the node's secret key (DIR/node.key), checks that it is the key\n"
      "of the identity in DIR/config, and prints \"key ok: IDENTITY\".\n"
@@ -174,7 +233,7 @@ s_print_list(FILE *f)
                "               $CIGSYNC_PASSPHRASE_FD, else ask on the\n"
                "               terminal)\n"
                "  --json       machine-readable output (list, show, status,\n"
-               "               conflicts)\n"
+               "               conflicts, report)\n"
                "  --version    print the version\n"
                "  -h, --help   print this list\n"
                "\nExit status: 0 success, 1 failure, 2 bad command line.\n"
@@ -267,13 +326,16 @@ s_run(const struct s_command *c, struct cs_cmd_ctx *ctx, int argc, char **argv)
     free(args);
     if (r == 0)
         return S_EXIT_OK;
-    if (c->run == cs_cmd_sync || c->run == cs_cmd_daemon) {
+    if (c->run == cs_cmd_sync || c->run == cs_cmd_daemon ||
+        c->run == cs_cmd_audit) {
         if (r == CS_ERR_TIMEOUT)
             return S_EXIT_UNREACHABLE;
         if (r == CS_ERR_REVOKED)
             return S_EXIT_REFUSED;
         if (r == CS_ERR_CHAIN)
             return S_EXIT_DIFFERS;
+        if (r == CS_ERR_AUDIT)
+            return S_EXIT_AUDIT;
     }
     return r == CS_ERR_USAGE ? S_EXIT_USAGE : S_EXIT_FAILURE;
 }

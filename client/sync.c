@@ -1,12 +1,14 @@
 /*  client/sync.c - the office's side of a sync session; see sync.h.  */
 #include "prelude.h"
 
+#include "auditlog.h"
 #include "envelope.h"
 #include "feed.h"
 #include "flow.h"
 #include "hlc.h"
 #include "log.h"
 #include "mem.h"
+#include "merkle.h"
 #include "msg.h"
 #include "out.h"
 #include "sync.h"
@@ -42,6 +44,11 @@ struct s_sync {
     uint64_t rx_at;         /* ms the server's last message came */
     bool quiet;             /* in step, nothing moved since */
     bool rebuilt;           /* the replica was rebuilt this run */
+    uint64_t tree_size;     /* the audit tree head we keep: size ... */
+    uint8_t tree_root[CS_MERKLE_HASH_BYTES]; /* ... and root */
+    struct cs_writer log;                    /* fetch_log: the archive so far */
+    bool log_asked;                          /* a LOG_GET is unanswered */
+    bool log_done;                           /* the whole archive is here */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -323,6 +330,13 @@ s_start(struct s_sync *y)
     }
     if ((r = s_send_ack(y)) != 0)
         return r < 0 ? r : 0;
+    {
+        struct cs_msg_since since = {y->tree_size};
+        if (cs_msg_since_encode(&y->w, &since) == 0)
+            (void)s_send(y);
+        cs_writer_reset(&y->w);
+    }
+    y->log_asked = false;
     c.bytes = CS_FLOW_WINDOW_BYTES;
     c.batches = CS_FLOW_WINDOW_BATCHES;
     if (cs_msg_credit_encode(&y->w, &c) == 0)
@@ -490,6 +504,172 @@ s_on_status(struct s_sync *y, const struct cs_msg_status *m)
     return 0;
 }
 
+/* ---- the audit log --------------------------------------------------------
+ */
+
+/* Says that the server's log is not what this node saw, and why. */
+static int
+s_alarm(struct s_sync *y, const char *why)
+{
+    cs_out_error("ALARM: the server's audit log does not agree with what this "
+                 "node verified before (%s). The server's history may have "
+                 "been rewritten; this node stops syncing. Tell the "
+                 "programme's auditor, and keep %s as it is.",
+                 why, cs_nodedir_path(y->dir));
+    return CS_ERR_AUDIT;
+}
+
+/* Reads the tree head kept in zz_meta. */
+static int
+s_tree_load(struct s_sync *y)
+{
+    char *root = NULL;
+    size_t len = 0;
+    int r;
+
+    if ((r = cs_sync_meta_u64(y->store, CS_SYNC_TREE_SIZE, &y->tree_size)) !=
+            0 ||
+        (r = cs_store_meta_get(y->store, CS_SYNC_TREE_ROOT, &root)) != 0)
+        return cs_out_store_error(y->store, r, "reading the audit tree head");
+    if (y->tree_size > 0 &&
+        (root == NULL ||
+         sodium_hex2bin(y->tree_root, sizeof y->tree_root, root, strlen(root),
+                        NULL, &len, NULL) != 0 ||
+         len != sizeof y->tree_root)) {
+        free(root);
+        cs_out_error("the audit tree head kept in the replica is damaged "
+                     "(zz_meta %s)",
+                     CS_SYNC_TREE_ROOT);
+        return CS_ERR_FORMAT;
+    }
+    free(root);
+    y->res->tree_size = y->tree_size;
+    return 0;
+}
+
+/* TREE: a newer head must extend the one we keep. */
+static int
+s_on_tree(struct s_sync *y, const struct cs_msg_tree *m)
+{
+    struct cs_sth h;
+    struct cs_merkle_hash old_root, new_root, proof[CS_MERKLE_PROOF_MAX];
+    char hex[2 * CS_MERKLE_HASH_BYTES + 1];
+    int r;
+
+    memset(&h, 0, sizeof h);
+    h.size = m->size;
+    h.time_ms = m->time_ms;
+    memcpy(h.root, m->root, sizeof h.root);
+    memcpy(h.sig, m->sig, sizeof h.sig);
+    if (!cs_sth_verify(&y->server_pk, y->deployment, &h))
+        return s_alarm(y, "a tree head not signed by the server's key");
+    if (m->size < y->tree_size) {
+        char why[128];
+        snprintf(why, sizeof why,
+                 "the log shrank from %" PRIu64 " to %" PRIu64 " entries",
+                 y->tree_size, m->size);
+        return s_alarm(y, why);
+    }
+    memcpy(old_root.b, y->tree_root, sizeof old_root.b);
+    memcpy(new_root.b, m->root, sizeof new_root.b);
+    for (size_t i = 0; i < m->proof.n; i++)
+        memcpy(proof[i].b, m->proof.h[i], CS_MERKLE_HASH_BYTES);
+    if (y->tree_size > 0 &&
+        (m->from != y->tree_size ||
+         !cs_merkle_consistency_verify(y->tree_size, m->size, &old_root,
+                                       &new_root, proof, m->proof.n))) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "the log of %" PRIu64 " entries is not an extension of the "
+                 "%" PRIu64 " this node saw",
+                 m->size, y->tree_size);
+        return s_alarm(y, why);
+    }
+    if (m->size == y->tree_size)
+        return 0;
+    sodium_bin2hex(hex, sizeof hex, m->root, sizeof m->root);
+    if ((r = s_meta_set_u64(y->store, CS_SYNC_TREE_SIZE, m->size)) != 0 ||
+        (r = cs_store_meta_set(y->store, CS_SYNC_TREE_ROOT, hex)) != 0 ||
+        (r = s_meta_set_u64(y->store, CS_SYNC_TREE_TIME, m->time_ms)) != 0)
+        return cs_out_store_error(y->store, r, "keeping the audit tree head");
+    y->tree_size = m->size;
+    memcpy(y->tree_root, m->root, sizeof y->tree_root);
+    y->res->tree_size = m->size;
+    cs_log_debug("the server's audit log: %" PRIu64 " entries, consistent",
+                 m->size);
+    return 0;
+}
+
+/* RECEIPT: our batch is in the log we keep the head of. */
+static int
+s_on_receipt(struct s_sync *y, const struct cs_msg_receipt *m)
+{
+    struct cs_merkle_hash leaf, root, proof[CS_MERKLE_PROOF_MAX];
+    struct cs_leaf l;
+    sqlite3_stmt *st = NULL;
+    bool ours = false;
+    int r;
+
+    if (cs_leaf_decode(m->leaf.p, m->leaf.len, &l) != 0 ||
+        l.kind != CS_LEAF_BATCH ||
+        memcmp(l.node.b, y->self.b, CS_NODE_ID_BYTES) != 0)
+        return s_alarm(y, "a receipt for something other than our batch");
+    if (sqlite3_prepare_v2(cs_store_db(y->store),
+                           "SELECT hash FROM zz_batch WHERE seq = ?", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)l.seq);
+        ours = sqlite3_step(st) == SQLITE_ROW &&
+               sqlite3_column_bytes(st, 0) == CS_HASH_BYTES &&
+               memcmp(sqlite3_column_blob(st, 0), l.hash, CS_HASH_BYTES) == 0;
+    }
+    sqlite3_finalize(st);
+    if (!ours)
+        return s_alarm(y, "a receipt naming a batch this node did not send");
+    cs_merkle_leaf(m->leaf.p, m->leaf.len, &leaf);
+    memcpy(root.b, y->tree_root, sizeof root.b);
+    for (size_t i = 0; i < m->proof.n; i++)
+        memcpy(proof[i].b, m->proof.h[i], CS_MERKLE_HASH_BYTES);
+    if (m->size != y->tree_size ||
+        !cs_merkle_inclusion_verify(&leaf, m->index, m->size, proof, m->proof.n,
+                                    &root))
+        return s_alarm(y, "a receipt whose proof does not hold");
+    if ((r = s_meta_set_u64(y->store, "audit_receipt_seq", l.seq)) != 0 ||
+        (r = s_meta_set_u64(y->store, "audit_receipt_leaf", m->index)) != 0)
+        return cs_out_store_error(y->store, r, "keeping a receipt");
+    y->res->receipts++;
+    return 0;
+}
+
+/* LOG: the next piece of the archive; asks for the rest. */
+static int
+s_on_log(struct s_sync *y, const struct cs_msg_log *m)
+{
+    struct cs_msg_log_get g;
+
+    if (!y->opts->fetch_log || y->log_done)
+        return 0;
+    y->log_asked = false;
+    if (m->offset != cs_writer_len(&y->log) || m->total > CS_SYNC_LOG_MAX) {
+        cs_out_error("the server sent a piece of the audit log out of order");
+        return CS_ERR_FORMAT;
+    }
+    if (cs_writer_put(&y->log, m->data.p, m->data.len) != 0)
+        return CS_ERR_NOMEM;
+    if (cs_writer_len(&y->log) == m->total) {
+        y->log_done = true;
+        return 0;
+    }
+    if (m->data.len == 0) {
+        cs_out_error("the server stopped sending the audit log");
+        return CS_ERR_FORMAT;
+    }
+    g.offset = cs_writer_len(&y->log);
+    if (cs_msg_log_get_encode(&y->w, &g) == 0 && s_send(y) == 0)
+        y->log_asked = true;
+    cs_writer_reset(&y->w);
+    return 0;
+}
+
 static int
 s_on_message(struct s_sync *y, const struct cs_msg *m)
 {
@@ -570,6 +750,15 @@ s_on_message(struct s_sync *y, const struct cs_msg *m)
     case CS_MSG_STATUS:
         r = s_on_status(y, &m->u.status);
         break;
+    case CS_MSG_TREE:
+        r = s_on_tree(y, &m->u.tree);
+        break;
+    case CS_MSG_RECEIPT:
+        r = s_on_receipt(y, &m->u.receipt);
+        break;
+    case CS_MSG_LOG:
+        r = s_on_log(y, &m->u.log);
+        break;
     case CS_MSG_PING: {
         struct cs_msg_ping p = m->u.ping;
         if (cs_msg_pong_encode(&y->w, &p) == 0)
@@ -636,7 +825,7 @@ s_setup(struct s_sync *y)
     if ((r = cs_sync_deployment(y->store, y->deployment,
                                 &y->have_deployment)) != 0)
         return cs_out_store_error(y->store, r, "reading the deployment");
-    return 0;
+    return s_tree_load(y);
 }
 
 int
@@ -657,6 +846,7 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
     y->res = res;
     y->started_ms = started;
     cs_writer_init(&y->w, CS_FRAME_MAX);
+    cs_writer_init(&y->log, CS_SYNC_LOG_MAX);
     cs_flow_out_init(&y->out);
     cs_flow_in_init(&y->in, CS_ENVELOPE_MAX);
     if ((r = s_setup(y)) != 0)
@@ -707,7 +897,7 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
         if (r == 0)
             r = s_maybe_status(y);
         if (r != 0) {
-            if (!opts->daemon || r == CS_ERR_REVOKED)
+            if (!opts->daemon || r == CS_ERR_REVOKED || r == CS_ERR_AUDIT)
                 goto out;
             /* The daemon waits and starts a new session. */
             y->live = false;
@@ -717,7 +907,14 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
         now = cs_hlc_wall_ms();
         if (y->connected)
             last_link = now;
-        if (!opts->daemon && res->in_step)
+        if (!opts->daemon && res->in_step && opts->fetch_log && y->live &&
+            !y->log_done && !y->log_asked) {
+            struct cs_msg_log_get g = {cs_writer_len(&y->log)};
+            if (cs_msg_log_get_encode(&y->w, &g) == 0 && s_send(y) == 0)
+                y->log_asked = true;
+            cs_writer_reset(&y->w);
+        }
+        if (!opts->daemon && res->in_step && (!opts->fetch_log || y->log_done))
             break;
         if (!opts->daemon && now - last_link > (uint64_t)opts->timeout_ms) {
             cs_out_error("cannot reach the server at %s (no connection for "
@@ -775,6 +972,10 @@ out:
     cs_flow_out_free(&y->out);
     cs_flow_in_free(&y->in);
     cs_writer_free(&y->w);
+    if (r == 0 && y->log_done &&
+        cs_writer_take(&y->log, &res->log, &res->log_len) != 0)
+        r = CS_ERR_NOMEM;
+    cs_writer_free(&y->log);
     free(y);
     return r;
 }

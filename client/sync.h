@@ -56,6 +56,8 @@ struct cs_sync_opts {
                                     this long */
     bool progress;               /* a progress line on stderr */
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
+    bool fetch_log;              /* sync, then fetch the audit log archive
+                                    into res->log (auditor, central) */
 };
 
 /* What happened. */
@@ -69,7 +71,18 @@ struct cs_sync_result {
     uint64_t bytes_resent;     /* of bytes_sent, sent again after a cut */
     uint64_t refused;          /* changes the server refused */
     uint64_t sessions;         /* handshakes */
+    uint64_t tree_size;        /* the audit log's size, as last verified */
+    uint64_t receipts;         /* our batches proven in the audit log */
+    uint8_t *log;              /* fetch_log: the archive, owned by the
+                                  caller (free()) */
+    size_t log_len;            /* its length */
 };
+
+/* The zz_meta keys of the audit log's last verified tree head. */
+#define CS_SYNC_TREE_SIZE "audit_tree_size"
+#define CS_SYNC_TREE_ROOT "audit_tree_root"
+#define CS_SYNC_TREE_TIME "audit_tree_time"
+#define CS_SYNC_LOG_MAX ((size_t)1 << 32) /* archive bytes accepted */
 
 /* Runs the sync of node directory d with key k.  Prints its errors (one
    line each, out.h).  Returns 0 (sync: in step; daemon: stopped);
@@ -77,8 +90,10 @@ struct cs_sync_result {
    (the server refused this node's key, or revoked it); CS_ERR_KEY (the
    handshake failed: wrong server key?); CS_ERR_CHAIN (the replica still
    differs from the server's after a repair, or the server's feed does
-   not follow what we hold); CS_ERR_USAGE (no server configured); an error
-   the server sent; a store or protocol error. */
+   not follow what we hold); CS_ERR_AUDIT (the server's audit log is not
+   consistent with the head this node kept, or a receipt does not prove
+   our batch: the alarm is printed); CS_ERR_USAGE (no server configured); an
+   error the server sent; a store or protocol error. */
 int cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
                 const struct cs_sync_opts *opts,
                 struct cs_sync_result *res) CS_MUST_CHECK

@@ -1,7 +1,9 @@
 /*  server/hub.c - the sync sessions of `cigsync-server run`; see hub.h.  */
 #include "prelude.h"
 
+#include "audit.h"
 #include "bundle.h"
+#include "changeset.h"
 #include "down.h"
 #include "envelope.h"
 #include "feedio.h"
@@ -44,6 +46,10 @@ struct s_sess {
     uint64_t duplicates;                                   /* this session */
     uint64_t bytes_in, bytes_out;                          /* this session */
     uint64_t bytes_out_unrecorded; /* not yet added to zz_srv_node */
+    bool audit;                    /* it said SINCE: it checks our tree heads */
+    uint64_t tree_sent; /* size of the last head it has (SINCE, TREE) */
+    uint8_t *archive;   /* the log archive it is fetching (LOG_GET) */
+    size_t archive_len; /* its length */
 };
 
 struct s_hub {
@@ -218,6 +224,7 @@ s_sess_free(struct s_sess *s)
 {
     cs_flow_in_free(&s->in);
     cs_flow_out_free(&s->out);
+    free(s->archive);
     free(s);
 }
 
@@ -555,6 +562,263 @@ s_send_refused(struct s_hub *h, struct s_sess *s, const struct cs_batch *b,
     }
 }
 
+/* ---- the audit log ---------------------------------------------------------
+ */
+
+/* The server's own changes made while correcting refusals, copied. */
+struct s_fixes {
+    struct cs_change *v;
+    void **own; /* what v points to, 4 per change (table row col value) */
+    size_t n, cap;
+};
+
+static int
+s_fix_collect(void *arg, const struct cs_change *ch)
+{
+    struct s_fixes *f = arg;
+    struct cs_change *c;
+
+    char *t, *row, *col;
+    void *val = NULL;
+
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 16;
+        f->v = cs_xrealloc(f->v, f->cap * sizeof *f->v);
+        f->own = cs_xrealloc(f->own, f->cap * 4 * sizeof *f->own);
+    }
+    c = &f->v[f->n];
+    *c = *ch;
+    c->table = t = cs_xstrdup(ch->table);
+    c->row_id = row = cs_xstrdup(ch->row_id);
+    c->col = col = cs_xstrdup(ch->col);
+    if (ch->value.type == CS_VALUE_TEXT || ch->value.type == CS_VALUE_BLOB) {
+        val = cs_xmalloc(ch->value.len ? ch->value.len : 1);
+        if (ch->value.len > 0)
+            memcpy(val, ch->value.p, ch->value.len);
+        c->value.p = val;
+    }
+    f->own[4 * f->n] = t;
+    f->own[4 * f->n + 1] = row;
+    f->own[4 * f->n + 2] = col;
+    f->own[4 * f->n + 3] = val;
+    f->n++;
+    return 0;
+}
+
+static void
+s_fixes_free(struct s_fixes *f)
+{
+    for (size_t i = 0; i < 4 * f->n; i++)
+        free(f->own[i]);
+    free(f->own);
+    free(f->v);
+}
+
+/* The last log position of the consolidated replica. */
+static int
+s_last_lid(struct s_hub *h, uint64_t *lid)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *lid = 0;
+    if (sqlite3_prepare_v2(cs_store_db(h->store),
+                           "SELECT coalesce(max(lid), 0) FROM zz_log", -1, &st,
+                           NULL) != SQLITE_OK)
+        return CS_ERR_DB;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *lid = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : CS_ERR_DB;
+}
+
+/* Logs the server's own changes after log position after (the
+   corrections just made) as CORRECTION leaves. */
+static int
+s_log_fixes(struct s_hub *h, uint64_t after, uint64_t now)
+{
+    struct s_fixes f;
+    struct cs_writer w;
+    struct cs_leaf l;
+    uint64_t last = 0;
+    size_t i = 0, per = 256;
+    int r;
+
+    memset(&f, 0, sizeof f);
+    if ((r = cs_store_changes(h->store, after, true, s_fix_collect, &f,
+                              &last)) != 0)
+        goto out;
+    while (i < f.n) {
+        size_t k = f.n - i < per ? f.n - i : per;
+        cs_writer_init(&w, CS_AUDIT_LEAF_MAX);
+        r = cs_changeset_encode(f.v + i, k, &w);
+        if (r == CS_ERR_TOO_BIG && k > 1) {
+            cs_writer_free(&w);
+            per = k / 2;
+            continue;
+        }
+        if (r == 0) {
+            memset(&l, 0, sizeof l);
+            l.kind = CS_LEAF_CORRECTION;
+            l.at_ms = now;
+            l.changeset.p = cs_writer_data(&w);
+            l.changeset.len = cs_writer_len(&w);
+            r = cs_audit_append(h->store, &l, NULL);
+        }
+        cs_writer_free(&w);
+        if (r != 0)
+            goto out;
+        i += k;
+    }
+out:
+    s_fixes_free(&f);
+    return r;
+}
+
+/* Logs batch in (applied) and its refusals; bad[i] marks a refused
+   change, codes and reasons say why. */
+static int
+s_log_batch(struct s_hub *h, const struct cs_feedio_in *in,
+            const struct cs_change *ch, size_t n, const bool *bad,
+            const int *codes, char (*reasons)[CS_SCOPE_REASON_MAX],
+            uint64_t now)
+{
+    struct cs_leaf l;
+    int r;
+
+    memset(&l, 0, sizeof l);
+    l.kind = CS_LEAF_BATCH;
+    l.at_ms = now;
+    l.node = in->batch.origin;
+    l.seq = in->batch.seq;
+    memcpy(l.hash, in->batch.hash, CS_HASH_BYTES);
+    l.count = n;
+    if ((r = cs_audit_append(h->store, &l, NULL)) != 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        if (!bad[i])
+            continue;
+        memset(&l, 0, sizeof l);
+        l.kind = CS_LEAF_REFUSAL;
+        l.at_ms = now;
+        l.node = in->batch.origin;
+        l.seq = in->batch.seq;
+        l.index = i;
+        l.table.p = (const uint8_t *)ch[i].table;
+        l.table.len = strlen(ch[i].table);
+        l.row.p = (const uint8_t *)ch[i].row_id;
+        l.row.len = strlen(ch[i].row_id);
+        l.field.p = (const uint8_t *)ch[i].col;
+        l.field.len = strlen(ch[i].col);
+        l.code = codes[i] < 0 ? codes[i] : CS_ERR_INVALID;
+        l.reason.p = (const uint8_t *)reasons[i];
+        l.reason.len = strlen(reasons[i]);
+        if ((r = cs_audit_append(h->store, &l, NULL)) != 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Sends s the current tree head, with the consistency proof from the
+   last one it has, if it checks them and has not seen this one. */
+static void
+s_send_tree(struct s_hub *h, struct s_sess *s, bool always)
+{
+    struct cs_msg_tree m;
+    struct cs_sth head;
+
+    if (!s->audit || cs_audit_head(h->store, &head) != 0)
+        return;
+    if (head.size == s->tree_sent && !always)
+        return;
+    memset(&m, 0, sizeof m);
+    m.size = head.size;
+    m.time_ms = head.time_ms;
+    memcpy(m.root, head.root, sizeof m.root);
+    memcpy(m.sig, head.sig, sizeof m.sig);
+    if (s->tree_sent > 0 && s->tree_sent <= head.size) {
+        if (cs_audit_consistency(h->store, s->tree_sent, head.size, &m.proof) !=
+            0)
+            return;
+        m.from = s->tree_sent;
+    }
+    if (cs_msg_tree_encode(&h->w, &m) != 0) {
+        cs_writer_reset(&h->w);
+        return;
+    }
+    s_send(h, s);
+    s->tree_sent = head.size;
+}
+
+/* Sends s the receipt of its batch seq: its leaf and inclusion proof in
+   the head it has. */
+static void
+s_send_receipt(struct s_hub *h, struct s_sess *s, uint64_t seq)
+{
+    struct cs_msg_receipt m;
+    uint8_t *leaf = NULL;
+    size_t len;
+    uint64_t index;
+
+    if (!s->audit || cs_audit_batch_leaf(h->store, &s->node.reg.node, seq,
+                                         &index, &leaf, &len) != 0)
+        return;
+    memset(&m, 0, sizeof m);
+    m.leaf.p = leaf;
+    m.leaf.len = len;
+    m.index = index;
+    m.size = s->tree_sent;
+    if (index < m.size &&
+        cs_audit_inclusion(h->store, index, m.size, &m.proof) == 0 &&
+        cs_msg_receipt_encode(&h->w, &m) == 0)
+        s_send(h, s);
+    cs_writer_reset(&h->w);
+    free(leaf);
+}
+
+/* Answers LOG_GET: the archive, made at the first request of the
+   session, from offset. */
+static void
+s_send_log(struct s_hub *h, struct s_sess *s, uint64_t offset)
+{
+    struct cs_msg_log m;
+
+    if (s->node.reg.role != CS_REGISTRY_AUDITOR &&
+        s->node.reg.role != CS_REGISTRY_CENTRAL) {
+        s_sess_drop(h, s, CS_ERR_PERM,
+                    "only auditor and central nodes may fetch the audit log");
+        return;
+    }
+    if (s->archive == NULL || offset == 0) {
+        struct cs_writer w;
+        free(s->archive);
+        s->archive = NULL;
+        cs_writer_init(&w, SIZE_MAX / 2);
+        if (cs_audit_archive(h->store, h->deployment, cs_key_public(h->key),
+                             &w) != 0 ||
+            cs_writer_take(&w, &s->archive, &s->archive_len) != 0) {
+            cs_writer_free(&w);
+            s_sess_drop(h, s, CS_ERR_DB, "cannot read the audit log");
+            return;
+        }
+        cs_log_info("node %s fetches the audit log (%zu bytes)",
+                    s->node.reg.name, s->archive_len);
+    }
+    if (offset > s->archive_len)
+        offset = s->archive_len;
+    memset(&m, 0, sizeof m);
+    m.offset = offset;
+    m.total = s->archive_len;
+    m.data.p = s->archive + offset;
+    m.data.len = s->archive_len - offset < CS_CHUNK_DATA_MAX
+                     ? s->archive_len - offset
+                     : CS_CHUNK_DATA_MAX;
+    if (cs_msg_log_encode(&h->w, &m) == 0)
+        s_send(h, s);
+    cs_writer_reset(&h->w);
+}
+
 /* Checks, applies and records one batch from s, in one transaction. */
 static int
 s_apply(struct s_hub *h, struct s_sess *s, struct cs_feedio_in *in,
@@ -570,7 +834,7 @@ s_apply(struct s_hub *h, struct s_sess *s, struct cs_feedio_in *in,
     struct cs_batch_ref ref;
     struct cs_apply_stats st;
     size_t n, nok = 0, nsr = 0, nbad = 0;
-    uint64_t now = cs_hlc_wall_ms();
+    uint64_t now = cs_hlc_wall_ms(), lid;
     int r;
 
     memset(&ref, 0, sizeof ref);
@@ -615,7 +879,9 @@ s_apply(struct s_hub *h, struct s_sess *s, struct cs_feedio_in *in,
         goto out;
     if ((r = cs_store_apply_batch(h->store, &ref, ok, nok, &st)) != 0 ||
         (r = cs_down_keep_batch(h->store, &ref.origin, ref.seq, ref.hash,
-                                in->plain, in->plain_len, now)) != 0)
+                                in->plain, in->plain_len, now)) != 0 ||
+        (r = s_log_batch(h, in, ch, n, bad, codes, reasons, now)) != 0 ||
+        (r = s_last_lid(h, &lid)) != 0)
         goto rollback;
     for (size_t i = 0; i < n; i++) {
         if (!bad[i])
@@ -624,7 +890,9 @@ s_apply(struct s_hub *h, struct s_sess *s, struct cs_feedio_in *in,
                                 &ch[i], codes[i], reasons[i], now)) != 0)
             goto rollback;
     }
-    if ((r = s_seen(h, s, ref.seq, env_len)) != 0)
+    if ((r = s_log_fixes(h, lid, now)) != 0 ||
+        (r = cs_audit_sign(h->store, h->key, h->deployment, now, NULL)) != 0 ||
+        (r = s_seen(h, s, ref.seq, env_len)) != 0)
         goto rollback;
     if ((r = cs_store_commit(h->store)) != 0)
         goto out; /* rolled back by cs_store_commit() */
@@ -704,6 +972,8 @@ s_upstream(struct s_hub *h, struct s_sess *s, const uint8_t *env, size_t len)
     } else {
         s->duplicates++;
     }
+    s_send_tree(h, s, false);
+    s_send_receipt(h, s, in.batch.seq);
     cs_feedio_done(&in);
     s_send_ack(h, s);
     return 0;
@@ -883,6 +1153,14 @@ s_on_message(struct s_hub *h, struct s_sess *s, const struct cs_srv_msg *raw,
         s_pump(h, s);
         s_status(h, s);
         break;
+    case CS_MSG_SINCE:
+        s->audit = true;
+        s->tree_sent = m->u.since.size;
+        s_send_tree(h, s, true);
+        break;
+    case CS_MSG_LOG_GET:
+        s_send_log(h, s, m->u.log_get.offset);
+        break;
     case CS_MSG_CREDIT:
         cs_flow_out_credit(&s->out, m->u.credit.bytes, m->u.credit.batches);
         s_pump(h, s);
@@ -972,6 +1250,23 @@ s_receive(struct s_hub *h)
 /* Sets h up over the open server directory d (for serving, or for a
    bundle), with the server's tables and the registry read.  h must be
    s_hub_close()d whatever this returns. */
+/* Signs a head over leaves appended without one (enrolments and
+   revocations made by the admin commands). */
+static int
+s_sign_pending(struct s_hub *h)
+{
+    int r;
+
+    if ((r = cs_store_begin(h->store)) != 0)
+        return r;
+    if ((r = cs_audit_sign(h->store, h->key, h->deployment, cs_hlc_wall_ms(),
+                           NULL)) != 0) {
+        cs_store_rollback(h->store);
+        return r;
+    }
+    return cs_store_commit(h->store);
+}
+
 static int
 s_hub_open(struct s_hub *h, struct cs_srvdir *d, const struct cs_key *k)
 {
@@ -986,7 +1281,8 @@ s_hub_open(struct s_hub *h, struct cs_srvdir *d, const struct cs_key *k)
     h->self = *cs_srvdir_node(d);
     pthread_mutex_init(&h->lock, NULL);
     cs_writer_init(&h->w, CS_FRAME_MAX);
-    if ((r = cs_down_install(h->store)) != 0)
+    if ((r = cs_down_install(h->store)) != 0 ||
+        (r = cs_audit_install(h->store)) != 0 || (r = s_sign_pending(h)) != 0)
         return r;
     return s_reload(h);
 }
@@ -1030,6 +1326,8 @@ cs_hub_run(struct cs_srvdir *d, const struct cs_key *k, const char *endpoint,
         if (now >= next_reload) {
             if ((r = s_reload(&h)) != 0)
                 cs_log_err(r, "cannot re-read the registry");
+            if ((r = s_sign_pending(&h)) != 0)
+                cs_log_err(r, "cannot sign the audit log's tree head");
             next_reload = now + CS_HUB_RELOAD_MS;
         }
         if (!cs_srv_transport_poll(h.tr, CS_HUB_POLL_MS))

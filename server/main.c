@@ -11,6 +11,7 @@
  */
 #include "prelude.h"
 
+#include "auditcmd.h"
 #include "hub.h"
 #include "key.h"
 #include "log.h"
@@ -743,6 +744,75 @@ out:
     return r;
 }
 
+/* ---- audit --------------------------------------------------------------- */
+
+static int
+s_cmd_audit(int argc, char **argv)
+{
+    struct cs_auditcmd_filter f;
+    const char *dir, *what;
+    char *value;
+    int r;
+
+    if (argc < 2 || s_is_option(argv[0]) ||
+        (strcmp(argv[1], "log") != 0 && strcmp(argv[1], "verify") != 0))
+        return s_usage_error("audit", "expected DIR log or DIR verify");
+    dir = argv[0];
+    what = argv[1];
+    memset(&f, 0, sizeof f);
+    f.format = "text";
+    for (int i = 2; i < argc; i++) {
+        static const char *const names[] = {"--office", "--node", "--table",
+                                            "--id", "--field"};
+        const char **slots[] = {&f.office, &f.node, &f.table, &f.id, &f.field};
+        bool done = false;
+        if (strcmp(what, "verify") == 0)
+            return s_is_option(argv[i])
+                       ? s_unknown_option("audit verify", argv[i])
+                       : s_usage_error("audit", "verify takes no arguments");
+        for (size_t k = 0; k < sizeof names / sizeof *names && !done; k++) {
+            if ((r = s_option(argc, argv, &i, names[k], &value)) < 0)
+                return r;
+            if (r > 0) {
+                *slots[k] = value;
+                done = true;
+            }
+        }
+        if (done)
+            continue;
+        for (int k = 0; k < 2 && !done; k++) {
+            if ((r = s_option(argc, argv, &i, k == 0 ? "--since" : "--until",
+                              &value)) < 0)
+                return r;
+            if (r == 0)
+                continue;
+            if (cs_auditcmd_time(value, k == 1,
+                                 k == 0 ? &f.since_ms : &f.until_ms) != 0)
+                return s_usage_error("audit", "--since and --until take "
+                                              "YYYY-MM-DD or "
+                                              "YYYY-MM-DDTHH:MM[:SS] (UTC)");
+            done = true;
+        }
+        if (done)
+            continue;
+        if ((r = s_option(argc, argv, &i, "--format", &value)) != 0) {
+            if (r < 0)
+                return r;
+            if (strcmp(value, "text") != 0 && strcmp(value, "csv") != 0 &&
+                strcmp(value, "json") != 0)
+                return s_usage_error("audit", "--format is text, csv or json");
+            f.format = value;
+            continue;
+        }
+        if (s_is_option(argv[i]))
+            return s_unknown_option("audit log", argv[i]);
+        return s_usage_error("audit", "unexpected argument");
+    }
+    if (strcmp(what, "verify") == 0)
+        return cs_auditcmd_verify(dir);
+    return cs_auditcmd_log(dir, &f);
+}
+
 /* ---- bundle -------------------------------------------------------------- */
 
 static int
@@ -848,6 +918,21 @@ static const struct s_command s_commands[] = {
      "node revoked meanwhile is cut off within a second.  A key sealed with\n"
      "a passphrase is asked for on the terminal, or read from\n"
      "--passphrase-fd N.\n"},
+    {"audit", s_cmd_audit,
+     "DIR log [--office O] [--node N] [--table T] [--id ID] [--field F] "
+     "[--since T] [--until T] [--format text|csv|json] | DIR verify",
+     "review and prove the audit log",
+     "log lists who changed what: every change of every batch the server\n"
+     "received, with the value it replaced and the new one, when (as the\n"
+     "server logged it and by the writer's clock), from which node and\n"
+     "batch, and whether it was accepted, superseded by a later value, or\n"
+     "refused and why; enrolments and revocations too.  Filters combine;\n"
+     "--since and --until take YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC).\n"
+     "verify re-checks every batch signature and chain link, every signed\n"
+     "tree head and the tree, replays the log into a fresh replica and\n"
+     "compares it with the consolidated replica; it lists every problem\n"
+     "(naming the table, row and field, or the log entry) and exits 1 if\n"
+     "there is any, 0 when the log verifies.\n"},
     {"bundle", s_cmd_bundle,
      "export DIR --for NAME FILE | import DIR FILE [--passphrase-fd N]",
      "carry batches by file when there is no link",

@@ -155,6 +155,8 @@ cs_registry_init(struct cs_registry *reg, sqlite3 *db,
     reg->db = db;
     reg->self = *self;
     reg->errmsg[0] = '\0';
+    reg->audit = NULL;
+    reg->audit_arg = NULL;
 }
 
 const char *
@@ -584,6 +586,8 @@ cs_registry_enroll(struct cs_registry *reg, const struct cs_registry_node *n,
                      " (?, ?, ?, ?, ?, ?, 'active')",
                      p, sizeof p / sizeof *p)) != 0 ||
         (r = s_event(reg, now_ms, S_EVENT_ENROLL, n->name, detail)) != 0 ||
+        (reg->audit != NULL &&
+         (r = reg->audit(reg->audit_arg, n, false, now_ms)) != 0) ||
         (r = s_exec(reg, "COMMIT", "registry")) != 0)
         s_rollback(reg);
     free(detail);
@@ -614,6 +618,8 @@ cs_registry_revoke(struct cs_registry *reg, const char *name, uint64_t now_ms,
                      " WHERE name = ?",
                      p, sizeof p / sizeof *p)) != 0 ||
         (r = s_event(reg, now_ms, S_EVENT_REVOKE, name, detail)) != 0 ||
+        (reg->audit != NULL &&
+         (r = reg->audit(reg->audit_arg, n, true, now_ms)) != 0) ||
         (r = s_exec(reg, "COMMIT", "registry")) != 0)
         goto out;
     n->revoked = true;

@@ -88,6 +88,11 @@ struct cs_registry {
     sqlite3 *db;                         /* the replica's handle; not owned */
     struct cs_node_id self;              /* the server's own node id */
     char errmsg[CS_REGISTRY_ERRMSG_MAX]; /* last failure's sentence, or "" */
+    /* Called inside the transaction of every enrolment and revocation,
+       which it fails by returning an error (the audit log's leaf). */
+    int (*audit)(void *arg, const struct cs_registry_node *n, bool revoke,
+                 uint64_t now_ms);
+    void *audit_arg; /* audit's */
 };
 
 /* Returns true if name is a usable node name (see the top of this file). */

@@ -10,6 +10,7 @@
  */
 #include "prelude.h"
 
+#include "audit.h"
 #include "key.h"
 #include "newdir.h"
 #include "passphrase.h"
@@ -251,6 +252,43 @@ s_key_write(struct cs_srvdir *d, const char *pass, size_t pass_len,
 }
 
 /* Makes the consolidated replica and the registry in it. */
+/* The registry's audit hook: a leaf for every enrolment and revocation,
+   in the registry's own transaction. */
+static int
+s_audit_leaf(void *arg, const struct cs_registry_node *n, bool revoke,
+             uint64_t now_ms)
+{
+    struct cs_srvdir *d = arg;
+    const char *role = cs_registry_role_name(n->role);
+    struct cs_leaf l;
+
+    memset(&l, 0, sizeof l);
+    l.kind = revoke ? CS_LEAF_REVOKE : CS_LEAF_ENROLL;
+    l.at_ms = now_ms;
+    l.name.p = (const uint8_t *)n->name;
+    l.name.len = strlen(n->name);
+    l.role.p = (const uint8_t *)role;
+    l.role.len = strlen(role);
+    l.office.p = (const uint8_t *)n->office;
+    l.office.len = strlen(n->office);
+    l.pubkey = n->key;
+    cs_node_id_from_pubkey(&n->key, &l.node);
+    return cs_audit_append(d->store, &l, NULL);
+}
+
+/* Installs the audit log's tables (if missing) and the registry's hook. */
+static int
+s_audit_hook(struct cs_srvdir *d)
+{
+    int r = cs_audit_install(d->store);
+
+    if (r != 0)
+        return r;
+    d->registry.audit = s_audit_leaf;
+    d->registry.audit_arg = d;
+    return 0;
+}
+
 static int
 s_replica_make(struct cs_srvdir *d, struct cs_newdir *nd)
 {
@@ -267,10 +305,12 @@ s_replica_make(struct cs_srvdir *d, struct cs_newdir *nd)
     cs_newdir_note(nd, CS_SRVDIR_REPLICA "-shm");
     cs_newdir_note(nd, CS_SRVDIR_REPLICA "-journal");
     cs_registry_init(&d->registry, cs_store_db(d->store), &d->node);
-    if ((r = cs_registry_install(&d->registry)) != 0)
+    if ((r = cs_registry_install(&d->registry)) != 0) {
         cs_srvout_error("cannot create the registry in %s: %s", d->replica_path,
                         cs_registry_errmsg(&d->registry));
-    return r;
+        return r;
+    }
+    return s_audit_hook(d);
 }
 
 /* Fills and writes DIR/config.
@@ -516,7 +556,9 @@ s_replica_open(struct cs_srvdir *d)
         return CS_ERR_SCHEMA;
     }
     cs_registry_init(&d->registry, cs_store_db(d->store), &d->node);
-    if ((r = cs_registry_check(&d->registry)) != 0) {
+    if ((r = cs_registry_check(&d->registry)) == 0)
+        r = s_audit_hook(d);
+    if (r != 0) {
         if (r == CS_ERR_LOCKED)
             cs_srvout_error("the replica is locked by another program; "
                             "close it and try again");

@@ -102,6 +102,21 @@ encode(const struct cs_msg *m, struct cs_writer *w)
     case CS_MSG_PONG:
         r = cs_msg_pong_encode(w, &m->u.ping);
         break;
+    case CS_MSG_SINCE:
+        r = cs_msg_since_encode(w, &m->u.since);
+        break;
+    case CS_MSG_TREE:
+        r = cs_msg_tree_encode(w, &m->u.tree);
+        break;
+    case CS_MSG_RECEIPT:
+        r = cs_msg_receipt_encode(w, &m->u.receipt);
+        break;
+    case CS_MSG_LOG_GET:
+        r = cs_msg_log_get_encode(w, &m->u.log_get);
+        break;
+    case CS_MSG_LOG:
+        r = cs_msg_log_encode(w, &m->u.log);
+        break;
     default:
         r = CS_ERR_INVALID;
         break;

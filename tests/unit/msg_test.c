@@ -250,6 +250,21 @@ reencode(const struct cs_msg *m, struct cs_writer *w)
     case CS_MSG_PONG:
         r = cs_msg_pong_encode(w, &m->u.ping);
         break;
+    case CS_MSG_SINCE:
+        r = cs_msg_since_encode(w, &m->u.since);
+        break;
+    case CS_MSG_TREE:
+        r = cs_msg_tree_encode(w, &m->u.tree);
+        break;
+    case CS_MSG_RECEIPT:
+        r = cs_msg_receipt_encode(w, &m->u.receipt);
+        break;
+    case CS_MSG_LOG_GET:
+        r = cs_msg_log_get_encode(w, &m->u.log_get);
+        break;
+    case CS_MSG_LOG:
+        r = cs_msg_log_encode(w, &m->u.log);
+        break;
     default:
         r = CS_ERR_INVALID;
         break;
@@ -867,10 +882,10 @@ test_version(void)
 
     CS_CHECK_INT(cs_msg_check_version(2, 0, text, sizeof text), CS_ERR_VERSION);
     CS_CHECK_STR(text,
-                 "protocol version 2.0 is not supported; this node speaks 1.0");
+                 "protocol version 2.0 is not supported; this node speaks 1.1");
     CS_CHECK_INT(cs_msg_check_version(0, 9, text, sizeof text), CS_ERR_VERSION);
     CS_CHECK_STR(text,
-                 "protocol version 0.9 is not supported; this node speaks 1.0");
+                 "protocol version 0.9 is not supported; this node speaks 1.1");
     CS_CHECK_INT(
         cs_msg_check_version(UINT64_MAX, UINT64_MAX, text, sizeof text),
         CS_ERR_VERSION);
@@ -1009,7 +1024,100 @@ test_encoders_refuse(void)
     free(many);
 }
 
+/* The audit log's messages (1.1) round-trip, and what the spec forbids is
+   refused both ways: a proof of more than 64 hashes, a receipt whose leaf
+   is not in its tree, a LOG piece outside its archive. */
+static void
+test_audit_messages(void)
+{
+    struct cs_writer w;
+    struct cs_msg m;
+    struct cs_msg_tree t;
+    struct cs_msg_receipt rc;
+    struct cs_msg_log lg;
+    struct cs_msg_since since = {42};
+    struct cs_msg_log_get get = {7};
+    static const uint8_t leaf[3] = {0x91, 0x01, 0x02};
+
+    cs_writer_init(&w, CS_FRAME_MAX);
+    memset(&t, 0, sizeof t);
+    t.size = 9;
+    t.time_ms = 1795000000000;
+    t.root[0] = 0xaa;
+    t.sig[63] = 0xbb;
+    t.from = 4;
+    t.proof.n = 3;
+    t.proof.h[2][31] = 0xcc;
+    CS_CHECK_INT(cs_msg_tree_encode(&w, &t), 0);
+    CS_CHECK_INT(cs_msg_decode(cs_writer_data(&w), cs_writer_len(&w), &m), 0);
+    CS_CHECK_INT(m.type, CS_MSG_TREE);
+    CS_CHECK(m.u.tree.size == 9 && m.u.tree.from == 4 &&
+             m.u.tree.proof.n == 3 && m.u.tree.proof.h[2][31] == 0xcc &&
+             m.u.tree.root[0] == 0xaa && m.u.tree.sig[63] == 0xbb &&
+             m.u.tree.time_ms == 1795000000000);
+    cs_writer_reset(&w);
+    t.from = 10; /* beyond the head */
+    CS_CHECK_INT(cs_msg_tree_encode(&w, &t), CS_ERR_INVALID);
+    t.from = 4;
+    t.proof.n = CS_MERKLE_PROOF_MAX + 1;
+    CS_CHECK_INT(cs_msg_tree_encode(&w, &t), CS_ERR_TOO_BIG);
+    cs_writer_reset(&w);
+
+    memset(&rc, 0, sizeof rc);
+    rc.leaf.p = leaf;
+    rc.leaf.len = sizeof leaf;
+    rc.index = 3;
+    rc.size = 4;
+    rc.proof.n = 2;
+    CS_CHECK_INT(cs_msg_receipt_encode(&w, &rc), 0);
+    CS_CHECK_INT(cs_msg_decode(cs_writer_data(&w), cs_writer_len(&w), &m), 0);
+    CS_CHECK(m.type == CS_MSG_RECEIPT && m.u.receipt.index == 3 &&
+             m.u.receipt.size == 4 && m.u.receipt.leaf.len == sizeof leaf &&
+             m.u.receipt.proof.n == 2);
+    cs_writer_reset(&w);
+    rc.index = 4;
+    CS_CHECK_INT(cs_msg_receipt_encode(&w, &rc), CS_ERR_INVALID);
+    cs_writer_reset(&w);
+
+    memset(&lg, 0, sizeof lg);
+    lg.offset = 10;
+    lg.total = 13;
+    lg.data.p = leaf;
+    lg.data.len = sizeof leaf;
+    CS_CHECK_INT(cs_msg_log_encode(&w, &lg), 0);
+    CS_CHECK_INT(cs_msg_decode(cs_writer_data(&w), cs_writer_len(&w), &m), 0);
+    CS_CHECK(m.type == CS_MSG_LOG && m.u.log.offset == 10 &&
+             m.u.log.total == 13 && m.u.log.data.len == 3);
+    cs_writer_reset(&w);
+    lg.total = 12; /* the piece would end past the archive */
+    CS_CHECK_INT(cs_msg_log_encode(&w, &lg), CS_ERR_INVALID);
+    cs_writer_reset(&w);
+
+    CS_CHECK_INT(cs_msg_since_encode(&w, &since), 0);
+    CS_CHECK_INT(cs_msg_decode(cs_writer_data(&w), cs_writer_len(&w), &m), 0);
+    CS_CHECK(m.type == CS_MSG_SINCE && m.u.since.size == 42);
+    cs_writer_reset(&w);
+    CS_CHECK_INT(cs_msg_log_get_encode(&w, &get), 0);
+    CS_CHECK_INT(cs_msg_decode(cs_writer_data(&w), cs_writer_len(&w), &m), 0);
+    CS_CHECK(m.type == CS_MSG_LOG_GET && m.u.log_get.offset == 7);
+    cs_writer_reset(&w);
+
+    /* Decoder side of the same rules: [13, leaf, 4, 4, []] and a LOG
+       piece past its end. */
+    {
+        static const uint8_t bad_receipt[] = {0x95, 0x0d, 0xc4, 0x01,
+                                              0x00, 0x04, 0x04, 0x90};
+        static const uint8_t bad_log[] = {0x94, 0x0f, 0x05, 0x06,
+                                          0xc4, 0x02, 0x00, 0x00};
+        CS_CHECK_INT(cs_msg_decode(bad_receipt, sizeof bad_receipt, &m),
+                     CS_ERR_FORMAT);
+        CS_CHECK_INT(cs_msg_decode(bad_log, sizeof bad_log, &m), CS_ERR_FORMAT);
+    }
+    cs_writer_free(&w);
+}
+
 static const struct cs_test_case cases[] = {
+    {"audit_messages", test_audit_messages},
     {"vectors", test_vectors},
     {"bad_vectors", test_bad_vectors},
     {"round_trip", test_round_trip},
