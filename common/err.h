@@ -43,7 +43,7 @@
     X(CS_ERR_NEED_PASSPHRASE, -31, "the key is protected by a passphrase")     \
     X(CS_ERR_TIMEOUT, -32, "timed out")                                        \
     X(CS_ERR_REVOKED, -33, "the node is not (or no longer) enrolled")          \
-    X(CS_ERR_PEER_GONE, -34, "the other side has gone")                      \
+    X(CS_ERR_PEER_GONE, -34, "the other side has gone")                        \
     X(CS_ERR_AUDIT, -35, "the audit log does not verify")
 
 enum cs_err {

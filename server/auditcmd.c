@@ -22,22 +22,38 @@
 
 #define S_SHOWN_MAX 200 /* bytes of a value shown */
 
+/* Reads exactly n decimal digits at p into *v. */
+static bool
+s_digits(const char *p, int n, int *v)
+{
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        *v = *v * 10 + (p[i] - '0');
+    }
+    return true;
+}
+
 int
 cs_auditcmd_time(const char *text, bool end_of_day, uint64_t *ms)
 {
     struct tm tm;
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
-    time_t t;
+    int y, mo, d, h = 0, mi = 0, sec = 0;
     size_t len = strlen(text);
+    time_t t;
 
     memset(&tm, 0, sizeof tm);
-    if (sscanf(text, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+    if (len < 10 || !s_digits(text, 4, &y) || text[4] != '-' ||
+        !s_digits(text + 5, 2, &mo) || text[7] != '-' ||
+        !s_digits(text + 8, 2, &d))
         return CS_ERR_INVALID;
     if (len > 10) {
-        int m = 0;
-        if ((text[10] != 'T' && text[10] != ' ') ||
-            (sscanf(text + 11, "%2d:%2d%n", &h, &mi, &m) != 2) ||
-            (text[11 + m] == ':' && sscanf(text + 12 + m, "%2d", &sec) != 1))
+        /* THH:MM or THH:MM:SS */
+        if ((len != 16 && len != 19) || (text[10] != 'T' && text[10] != ' ') ||
+            !s_digits(text + 11, 2, &h) || text[13] != ':' ||
+            !s_digits(text + 14, 2, &mi) ||
+            (len == 19 && (text[16] != ':' || !s_digits(text + 17, 2, &sec))))
             return CS_ERR_INVALID;
         end_of_day = false;
     }

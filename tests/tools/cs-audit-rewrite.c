@@ -61,7 +61,11 @@ main(int argc, char **argv)
     unsigned long long which;
     int r = CS_ERR_INVALID;
 
-    if (argc != 3 || sscanf(argv[2], "%llu", &which) != 1) {
+    char *end = NULL;
+
+    if (argc == 3)
+        which = strtoull(argv[2], &end, 10);
+    if (argc != 3 || end == argv[2] || *end != '\0') {
         fprintf(stderr, "usage: cs-audit-rewrite SERVERDIR LEAF\n");
         return 1;
     }
