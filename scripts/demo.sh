@@ -3,9 +3,11 @@
 # central server with the Isfana and Kochkor offices and the central office
 # on this machine: each edits offline (with cigsync and with the plain
 # sqlite3 shell), they sync over CurveZMQ on loopback, a concurrent edit of
-# one field is merged the same way everywhere, and the central replica
-# prints a consolidated summary.  Everything happens in a temporary
-# directory that is removed at the end.
+# one field is merged the same way everywhere, the central office prints the
+# programme's indicators (text; CSV, JSON and HTML files are kept under
+# build/demo/), and an auditor node verifies the server's audit log on its
+# own.  Everything else happens in a temporary directory that is removed at
+# the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,16 +35,19 @@ say "The central server is created; it prints its identity for the offices"
 server_key=$("$srv" init "$work/server" --listen "$endpoint" --name "Bishkek hub")
 echo "$server_key"
 
-say "Three offices create their nodes and are enrolled at the server"
+say "Three offices and an auditor create their nodes and are enrolled at the server"
 isf_id=$("$cs" init "$work/isfana" --name "Isfana office" --office ISF \
          --server "$endpoint" --server-key "$server_key" 2>/dev/null)
 koc_id=$("$cs" init "$work/kochkor" --name "Kochkor office" --office KOC \
          --server "$endpoint" --server-key "$server_key" 2>/dev/null)
 cen_id=$("$cs" init "$work/central" --name "Central office" --office CEN \
          --server "$endpoint" --server-key "$server_key" 2>/dev/null)
+aud_id=$("$cs" init "$work/auditor" --name "Auditor" --office CEN \
+         --server "$endpoint" --server-key "$server_key" 2>/dev/null)
 "$srv" enroll "$work/server" isfana --role site --office ISF --key "$isf_id"
 "$srv" enroll "$work/server" kochkor --role site --office KOC --key "$koc_id"
 "$srv" enroll "$work/server" central --role central --key "$cen_id"
+"$srv" enroll "$work/server" auditor --role auditor --key "$aud_id"
 isf=(-C "$work/isfana")
 koc=(-C "$work/kochkor")
 cen=(-C "$work/central")
@@ -71,7 +76,26 @@ sqlite3 "$work/kochkor/replica.db" "
     VALUES ('KOC-cig-0001', 'Аялдар кеңеши', 'Kochkor', 'active', '2020-05-04');
   INSERT INTO person(id, family_name, given_name, sex, birth_year, settlement)
     VALUES ('KOC-person-0001', 'Токтогулов', 'Азамат', 'male', 1979, 'Kochkor'),
-           ('KOC-person-0002', 'Садыкова', 'Айгерим', 'female', 1992, 'Kochkor');"
+           ('KOC-person-0002', 'Садыкова', 'Айгерим', 'female', 1992, 'Kochkor');
+  INSERT INTO event(id, kind, title, start_on, settlement)
+    VALUES ('KOC-event-0001', 'training', 'Community level advocacy', '2026-11-12', 'Kochkor');
+  INSERT INTO attendance(event_id, person_id, completed)
+    VALUES ('KOC-event-0001', 'KOC-person-0001', 1), ('KOC-event-0001', 'KOC-person-0002', 1);
+  INSERT INTO vulnerability(person_id, category, recorded_on)
+    VALUES ('KOC-person-0002', 'female_headed_household', '2026-11-12');
+  INSERT INTO plan(id, cig_id, objective, start_on, end_on, status)
+    VALUES ('KOC-plan-0001', 'KOC-cig-0001', 'Чистая вода для школы', '2026-10-01', '2027-03-31', 'active');
+  INSERT INTO action(plan_id, kind, planned_on, done_on, status)
+    VALUES ('KOC-plan-0001', 'meeting', '2026-10-15', '2026-10-15', 'done'),
+           ('KOC-plan-0001', 'letter', '2026-11-01', '2026-11-03', 'done'),
+           ('KOC-plan-0001', 'hearing', '2026-11-20', NULL, 'planned');
+  INSERT INTO letter(id, cig_id, plan_id, subject, language, status, sent_on)
+    VALUES ('KOC-letter-0001', 'KOC-cig-0001', 'KOC-plan-0001',
+            'Мектепке таза суу', 'ky', 'answered', '2026-11-03');
+  INSERT INTO letter_response(letter_id, received_on, kind, summary)
+    VALUES ('KOC-letter-0001', '2026-11-18', 'partial', 'Funds in the 2027 budget');
+  INSERT INTO outcome(plan_id, letter_id, kind, adopted_on)
+    VALUES ('KOC-plan-0001', 'KOC-letter-0001', 'budget_allocation', '2026-11-25');"
 
 say "Isfana and Kochkor sync"
 "$cs" "${isf[@]}" sync
@@ -111,18 +135,22 @@ done
 echo "converged: $converged"
 [ "$converged" = yes ]
 
-say "Consolidated summary (central replica)"
-sqlite3 -header -column "$work/central/replica.db" "
-  SELECT o.office_id AS office,
-         (SELECT count(*) FROM cig c WHERE c.office_id = o.office_id) AS cigs,
-         (SELECT count(*) FROM person p WHERE p.office_id = o.office_id
-            AND p.sex = 'female') AS women,
-         (SELECT count(*) FROM person p WHERE p.office_id = o.office_id
-            AND p.sex = 'male') AS men,
-         (SELECT count(DISTINCT a.person_id) FROM attendance a
-            WHERE a.office_id = o.office_id) AS trained
-  FROM (SELECT office_id FROM cig UNION SELECT office_id FROM person) o
-  ORDER BY office;"
+say "The central office's indicators for November 2026 (cigsync report)"
+out="$PWD/build/demo"
+mkdir -p "$out"
+"$cs" "${cen[@]}" report --period 2026-11-01..2026-11-30
+for f in csv json html; do
+    "$cs" "${cen[@]}" report --period 2026-11-01..2026-11-30 --format "$f" \
+        -o "$out/report.$f"
+done
+echo "also written: $out/report.csv (Excel, LibreOffice), $out/report.json, $out/report.html (charts)"
+
+say "The auditor syncs, fetches the server's audit log and verifies it on its own"
+"$cs" -C "$work/auditor" audit verify
+
+say "The server verifies its own log, and shows the history of Isfana's group"
+"$srv" audit "$work/server" verify
+"$srv" audit "$work/server" log --id "$cig"
 
 say "The server's view of its nodes"
 "$srv" nodes "$work/server"

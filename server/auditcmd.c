@@ -646,7 +646,7 @@ cs_auditcmd_log(const char *dir, const struct cs_auditcmd_filter *f)
         fputs("]\n", stdout);
     if (!lg.csv && !lg.json)
         fprintf(stderr,
-                "%" PRIu64 " entries shown of %" PRIu64 " log entries\n",
+                "%" PRIu64 " lines shown; the log holds %" PRIu64 " entries\n",
                 lg.shown, leaf);
     r = 0;
 out:
