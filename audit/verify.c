@@ -108,16 +108,14 @@ s_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-s_grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return;
-    *cap = *cap ? *cap * 2 : 64;
-    if (*cap < need)
-        *cap = need;
-    *p = cs_xrealloc(*p, *cap * size);
-}
+/* Makes room for one more element in *p (n used of *cap). */
+#define S_ROOM(p, n, cap)                                                      \
+    do {                                                                       \
+        if ((p) == NULL || (n) == (cap)) {                                     \
+            (cap) = (cap) ? (cap)*2 : 64;                                      \
+            (p) = cs_xrealloc((p), (cap) * sizeof *(p));                       \
+        }                                                                      \
+    } while (0)
 
 static struct s_node *
 s_node_find(struct s_v *v, const struct cs_node_id *id)
@@ -146,19 +144,20 @@ static void
 s_span_add(struct s_v *v, const struct cs_change *ch, size_t n, uint64_t leaf)
 {
     for (size_t i = 0; i < n; i++) {
-        struct s_span *sp = v->nspans ? &v->spans[v->nspans - 1] : NULL;
-        if (sp != NULL && sp->leaf == leaf &&
-            memcmp(sp->origin.b, ch[i].origin.b, CS_NODE_ID_BYTES) == 0) {
-            if (ch[i].origin_seq > sp->last_oseq)
-                sp->last_oseq = ch[i].origin_seq;
+        struct s_span *spans = v->spans, sp;
+        size_t last = v->nspans;
+        if (spans != NULL && last > 0 && spans[last - 1].leaf == leaf &&
+            memcmp(spans[last - 1].origin.b, ch[i].origin.b,
+                   CS_NODE_ID_BYTES) == 0) {
+            if (ch[i].origin_seq > spans[last - 1].last_oseq)
+                spans[last - 1].last_oseq = ch[i].origin_seq;
             continue;
         }
-        s_grow((void **)&v->spans, &v->capspans, v->nspans + 1,
-               sizeof *v->spans);
-        sp = &v->spans[v->nspans++];
-        sp->origin = ch[i].origin;
-        sp->last_oseq = ch[i].origin_seq;
-        sp->leaf = leaf;
+        sp.origin = ch[i].origin;
+        sp.last_oseq = ch[i].origin_seq;
+        sp.leaf = leaf;
+        S_ROOM(v->spans, v->nspans, v->capspans);
+        v->spans[v->nspans++] = sp;
     }
 }
 
@@ -396,8 +395,7 @@ s_leaf(struct s_v *v, const struct cs_view *bytes, const struct cs_view *batch)
     struct cs_leaf l;
     int r;
 
-    s_grow((void **)&v->leaves, &v->capleaves, v->nleaves + 1,
-           sizeof *v->leaves);
+    S_ROOM(v->leaves, v->nleaves, v->capleaves);
     cs_merkle_leaf(bytes->p, bytes->len, &v->leaves[v->nleaves++]);
     v->rep->leaves++;
     if ((r = cs_leaf_decode(bytes->p, bytes->len, &l)) != 0) {
@@ -447,7 +445,7 @@ s_build_levels(struct s_v *v)
 
     for (uint64_t w = v->nleaves; w > 1; w >>= 1)
         n++;
-    v->levels = cs_xcalloc(n, sizeof *v->levels);
+    v->levels = cs_xcalloc(n, sizeof(struct cs_merkle_hash *));
     v->nlevels = n;
     v->levels[0] = v->leaves;
     for (unsigned l = 1; l < n; l++) {
@@ -717,8 +715,7 @@ s_read(struct s_v *v, struct cs_audit_archive *a)
                   v->nleaves);
             break;
         case CS_AUDIT_REC_HEAD:
-            s_grow((void **)&v->heads, &v->capheads, v->nheads + 1,
-                   sizeof *v->heads);
+            S_ROOM(v->heads, v->nheads, v->capheads);
             v->heads[v->nheads++] = rec.head;
             break;
         }
@@ -762,13 +759,18 @@ cs_verify_archive(const uint8_t *p, size_t len,
             goto out;
         if (sqlite3_exec(cs_store_db(v.replay),
                          "PRAGMA synchronous = OFF; PRAGMA journal_mode = "
-                         "MEMORY",
+                         "MEMORY; PRAGMA cache_size = -65536",
                          NULL, NULL, NULL) != SQLITE_OK) {
             r = CS_ERR_DB;
             goto out;
         }
     }
-    if ((r = s_read(&v, &a)) != 0 || (r = s_flush(&v)) != 0)
+    /* The replay is one transaction: nothing reaches its file until the
+       end, and then once. */
+    if (v.replay != NULL && (r = cs_store_begin(v.replay)) != 0)
+        goto out;
+    if ((r = s_read(&v, &a)) != 0 || (r = s_flush(&v)) != 0 ||
+        (v.replay != NULL && (r = cs_store_commit(v.replay)) != 0))
         goto out;
     s_heads(&v, server);
     if (compare != NULL) {

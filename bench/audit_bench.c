@@ -14,7 +14,8 @@
  *  Baseline, from the same run: the time the server took to take in the
  *  same batches (apply, keep, log, sign), so "verify / ingest" says what
  *  an audit costs against what the log cost to make.  Figures vary with
- *  the machine; the ratio less.
+ *  the machine; the ratio less.  CS_BENCH_KEEP=1 keeps the server
+ *  directory (for profiling) and prints where it is.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -239,7 +240,9 @@ out:
     }
     cs_key_destroy(&server);
     cs_srvdir_destroy(&d);
-    if (dir != NULL) {
+    if (dir != NULL && getenv("CS_BENCH_KEEP") != NULL) {
+        fprintf(stderr, "audit_bench: kept %s\n", dir);
+    } else if (dir != NULL) {
         char *cmd = cs_xasprintf("rm -rf '%s'", tmpl);
         if (system(cmd) != 0)
             fprintf(stderr, "audit_bench: could not remove %s\n", tmpl);

@@ -240,7 +240,7 @@ stage_fuzz()
 stage_static()
 {
     local dirs=() d
-    for d in common client server proto; do
+    for d in common client server proto audit; do
         if [ -d "$d" ] && [ -n "$(find "$d" -type f \( -name '*.c' -o \
             -name '*.h' \) -print -quit)" ]; then
             dirs+=("$d")
@@ -264,7 +264,7 @@ stage_static()
     while IFS= read -r f; do
         case "$f" in
         "$ROOT"/tests/fuzz/*) continue ;;
-        "$ROOT"/common/* | "$ROOT"/client/* | "$ROOT"/server/* | \
+        "$ROOT"/common/* | "$ROOT"/client/* | "$ROOT"/server/* | "$ROOT"/audit/* | \
             "$ROOT"/proto/* | "$ROOT"/tests/*) ;;
         *) continue ;;
         esac

@@ -74,7 +74,7 @@ main(int argc, char **argv)
         goto out;
     s = cs_srvdir_store(d);
     db = cs_store_db(s);
-    if ((r = s_read(db, &v)) != 0 || which >= v.n) {
+    if (s_read(db, &v) != 0 || which >= v.n) {
         r = CS_ERR_INVALID;
         goto out;
     }
