@@ -371,9 +371,11 @@ s_print(struct s_log *lg, const char *const v[12])
     } else if (v[5][0] == '\0') {
         printf("%s leaf %s  %s  %s\n", v[1], v[0], v[3], v[10]);
     } else {
-        printf("%s leaf %s  %s batch %s  %s %s%s%s  %s%s%s  %s%s%s\n", v[1],
-               v[0], v[3], v[4], v[5], v[6], v[7][0] ? " " : "", v[7], v[8],
-               v[8][0] ? " -> " : "", v[9], v[10], v[11][0] ? ": " : "", v[11]);
+        printf("%s leaf %s  %s batch %s (written %s)  %s %s%s%s  %s%s%s  "
+               "%s%s%s\n",
+               v[1], v[0], v[3], v[4], v[2], v[5], v[6], v[7][0] ? " " : "",
+               v[7], v[8], v[8][0] ? " -> " : "", v[9], v[10],
+               v[11][0] ? ": " : "", v[11]);
     }
     lg->shown++;
 }

@@ -54,11 +54,11 @@ sync_ok aud
     fail "the auditor's edit was not undone"
 
 srv audit "$HUB" log >"$TMP/log" 2>"$TMP/log.err" || fail "audit log: $(cat "$TMP/log.err")"
-grep -q "isf batch 2  cig $cig status  forming -> active  accepted" "$TMP/log" ||
+grep -q "isf batch 2 (written [0-9T:.Z-]*)  cig $cig status  forming -> active  accepted" "$TMP/log" ||
     fail "the log does not show isf's status change: $(cat "$TMP/log")"
-grep -q "cen batch 1  cig $cig focus  (unset) -> Суу  accepted" "$TMP/log" ||
+grep -q "cen batch 1 (written [0-9T:.Z-]*)  cig $cig focus  (unset) -> Суу  accepted" "$TMP/log" ||
     fail "the log does not show central's edit: $(cat "$TMP/log")"
-grep -q "isf batch 3  cig $sneaky office_id  (unset) -> KOC  refused: " "$TMP/log" ||
+grep -q "isf batch 3 (written [0-9T:.Z-]*)  cig $sneaky office_id  (unset) -> KOC  refused: " "$TMP/log" ||
     fail "the log does not show the refusal: $(cat "$TMP/log")"
 grep -q " isf  enrolled (site of ISF)" "$TMP/log" ||
     fail "the log does not show the enrolment: $(cat "$TMP/log")"
