@@ -287,7 +287,7 @@ test_proofs_from_stored_nodes(void)
 
     s_many_init();
     for (uint64_t n = 1; n <= S_SIZES; n++) {
-        size_t before = lookups;
+        size_t before;
         CS_CHECK_INT(cs_merkle_nodes_root(s_node_of_many, &lookups, n, &root),
                      0);
         if (memcmp(root.b, s_roots_of[n].b, sizeof root.b) != 0)
