@@ -101,7 +101,13 @@ say "Isfana and Kochkor sync"
 "$cs" "${isf[@]}" sync
 "$cs" "${koc[@]}" sync
 
-say "Central syncs and sees both regions"
+say "Central records the offices, syncs and sees both regions"
+"$cs" "${cen[@]}" add office office_id=ISF code=ISF name_en="Isfana office" \
+    name_ru="Исфанинский офис" oblast=Batken settlement=Isfana kind=regional >/dev/null
+"$cs" "${cen[@]}" add office office_id=KOC code=KOC name_en="Kochkor office" \
+    name_ru="Кочкорский офис" oblast=Naryn settlement=Kochkor kind=regional >/dev/null
+"$cs" "${cen[@]}" add office office_id=CEN code=CEN name_en="Central office" \
+    oblast=Bishkek settlement=Bishkek kind=central >/dev/null
 "$cs" "${cen[@]}" sync
 "$cs" "${cen[@]}" list cig
 
