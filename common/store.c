@@ -208,6 +208,7 @@ struct cs_store {
     sqlite3_stmt *log_by_seq;      /* a change by (origin, origin_seq) */
     sqlite3_stmt *log_same_time;   /* a SET of one field at one HLC */
     bool nested;                   /* inside the caller's cs_store_begin() */
+    bool defer_rows;               /* apply logs only (cs_store_defer_rows) */
 };
 
 static void s_set_errmsg(struct cs_store *s, const char *fmt, ...)
@@ -1957,9 +1958,9 @@ cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
         touched[ntouched].row_id = cs_xstrdup(ch->row_id);
         ntouched++;
     }
-    if (ntouched > 1)
+    if (ntouched > 1 && !s->defer_rows)
         qsort(touched, ntouched, sizeof *touched, s_touch_cmp);
-    for (size_t i = 0; i < ntouched; i++) {
+    for (size_t i = 0; i < ntouched && !s->defer_rows; i++) {
         if (i > 0 && s_touch_cmp(&touched[i - 1], &touched[i]) == 0)
             continue;
         if ((r = s_row_recompute(s, touched[i].ti, touched[i].row_id)) != 0)
@@ -3179,6 +3180,12 @@ cs_store_digest(struct cs_store *s, const char *office,
         r = s_digest_table(s, &s->tables[ti], office, &h, rows);
     crypto_generichash_final(&h, digest, CS_STORE_HASH_BYTES);
     return r;
+}
+
+void
+cs_store_defer_rows(struct cs_store *s, bool on)
+{
+    s->defer_rows = on;
 }
 
 int

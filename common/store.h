@@ -385,6 +385,13 @@ int cs_store_digest(struct cs_store *s, const char *office,
                     uint8_t digest[CS_STORE_HASH_BYTES],
                     uint64_t *rows) CS_MUST_CHECK CS_NONNULL(1, 3, 4);
 
+/* With on, cs_store_apply() and cs_store_apply_batch() only log the
+   changes and leave rows, winners and conflicts as they were, until
+   cs_store_rebuild() recomputes them all at once: for a replay of many
+   batches (audit verify) that would otherwise recompute a row once per
+   batch that touches it.  The merge is the same, so the result is too. */
+void cs_store_defer_rows(struct cs_store *s, bool on) CS_NONNULL(1);
+
 /* Recomputes every row's visible state, winners and conflicts from the
    log and writes them, in one transaction: the repair for a replica whose
    tables were changed behind the log's back.  *rows gets the number of
