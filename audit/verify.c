@@ -502,7 +502,8 @@ s_heads(struct s_v *v, const struct cs_pubkey *server)
     if (v->nleaves > 0 && last_size != v->nleaves)
         s_say(v,
               "leaves %" PRIu64 " to %zu are not covered by a signed tree "
-              "head",
+              "head (the server signs leaves that enroll or revoke added "
+              "while it was stopped when it next runs)",
               last_size, v->nleaves - 1);
 }
 
@@ -805,4 +806,18 @@ out:
     free(v.heads);
     rep->seconds = s_now() - t0;
     return r;
+}
+
+void
+cs_verify_print(FILE *f, const struct cs_verify_report *rep, const char *what)
+{
+    fprintf(f,
+            "checked %" PRIu64 " log entries: %" PRIu64 " batches (%" PRIu64
+            " changes replayed), %" PRIu64 " refusals, %" PRIu64
+            " corrections, %" PRIu64 " enrolments, %" PRIu64
+            " revocations; %" PRIu64 " signed tree heads; compared %" PRIu64
+            " rows of %s; %.2f s\n",
+            rep->leaves, rep->batches, rep->changes, rep->refusals,
+            rep->corrections, rep->enrolments, rep->revocations, rep->heads,
+            rep->rows, what, rep->seconds);
 }

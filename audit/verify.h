@@ -32,6 +32,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "attr.h"
 #include "key.h"
@@ -65,5 +66,11 @@ cs_verify_archive(const uint8_t *p, size_t len,
                   const struct cs_pubkey *server, struct cs_store *compare,
                   const char *scratch, cs_verify_say_fn say, void *arg,
                   struct cs_verify_report *rep) CS_NONNULL(3, 4, 6, 7, 9);
+
+/* Prints the one-line summary of rep to f: entries, batches, changes,
+   refusals, corrections, enrolments, revocations, heads, rows compared
+   (of what: "the consolidated replica", "this replica") and the time. */
+void cs_verify_print(FILE *f, const struct cs_verify_report *rep,
+                     const char *what) CS_NONNULL(1, 2, 3);
 
 #endif

@@ -96,45 +96,6 @@ s_is_blob(const struct cs_table *t, size_t col)
     return strcasecmp(t->types[col], "BLOB") == 0;
 }
 
-/* Reads column i of st's current row into v (borrowed until the next
-   step). */
-static void
-s_column_value(sqlite3_stmt *st, int i, struct cs_value *v)
-{
-    memset(v, 0, sizeof *v);
-    v->type = sqlite3_column_type(st, i);
-    switch (v->type) {
-    case SQLITE_INTEGER:
-        v->i = sqlite3_column_int64(st, i);
-        break;
-    case SQLITE_FLOAT:
-        v->d = sqlite3_column_double(st, i);
-        break;
-    case SQLITE_TEXT:
-        v->p = sqlite3_column_text(st, i);
-        v->len = (size_t)sqlite3_column_bytes(st, i);
-        break;
-    case SQLITE_BLOB:
-        v->p = sqlite3_column_blob(st, i);
-        v->len = (size_t)sqlite3_column_bytes(st, i);
-        break;
-    default:
-        v->type = SQLITE_NULL;
-        break;
-    }
-}
-
-static int
-s_read_error(sqlite3 *db, int rc, const char *table)
-{
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        cs_out_error("%s", CS_OUT_LOCKED_MSG);
-        return CS_ERR_LOCKED;
-    }
-    cs_out_error("cannot read table %s: %s", table, sqlite3_errmsg(db));
-    return CS_ERR_DB;
-}
-
 /* ---- export ------------------------------------------------------------ */
 
 /* Output formats. */
@@ -254,7 +215,7 @@ s_export_rows(sqlite3 *db, sqlite3_stmt *st, struct s_export *e, FILE *f)
             struct cs_value v;
             if (!e->include[i])
                 continue;
-            s_column_value(st, k, &v);
+            cs_store_column_value(st, k, &v);
             if (e->format == S_JSON) {
                 cs_json_key(&j, t->cols[i]);
                 cs_json_value(&j, &v);
@@ -270,7 +231,7 @@ s_export_rows(sqlite3 *db, sqlite3_stmt *st, struct s_export *e, FILE *f)
         e->rows++;
     }
     if (rc != SQLITE_DONE)
-        return s_read_error(db, rc, t->name);
+        return cs_out_read_error(db, rc, t->name);
     if (e->format == S_JSON) {
         cs_json_array_end(&j);
         cs_json_finish(&j);
@@ -390,7 +351,7 @@ s_export(struct cs_nodedir *d, struct s_export *e)
     rc = sqlite3_prepare_v2(db, q, -1, &st, NULL);
     free(q);
     if (rc != SQLITE_OK) {
-        r = s_read_error(db, rc, t->name);
+        r = cs_out_read_error(db, rc, t->name);
         goto out;
     }
     cs_out_buf_open(&text);
@@ -861,7 +822,7 @@ s_check_rules(struct s_import *im, const struct cs_csv_field *f, size_t k)
     if ((rc & 0xff) != SQLITE_CONSTRAINT ||
         (rule = strstr(msg, S_CHECK_PREFIX)) == NULL) {
         sqlite3_reset(st);
-        return s_read_error(im->db, rc, im->t->name);
+        return cs_out_read_error(im->db, rc, im->t->name);
     }
     s_rule_problem(im, f, k, rule + strlen(S_CHECK_PREFIX));
     sqlite3_reset(st);
@@ -980,7 +941,7 @@ s_check_id(struct s_import *im, const struct cs_csv_record *rec, bool *exists)
     sqlite3_reset(im->id_add);
     if (rc != SQLITE_DONE) {
         free(q);
-        return s_read_error(im->db, rc, S_IDS_TABLE);
+        return cs_out_read_error(im->db, rc, S_IDS_TABLE);
     }
     sqlite3_bind_text(im->row_office, 1, f->text, -1, SQLITE_STATIC);
     if (sqlite3_step(im->row_office) == SQLITE_ROW) {
@@ -1074,7 +1035,7 @@ s_row(struct s_import *im, const struct cs_csv_record *rec)
     }
     if ((r = sqlite3_step(im->clear)) != SQLITE_DONE) {
         sqlite3_reset(im->clear);
-        return s_read_error(im->db, r, S_CHECK_TABLE);
+        return cs_out_read_error(im->db, r, S_CHECK_TABLE);
     }
     sqlite3_reset(im->clear);
     if (im->problems == before)

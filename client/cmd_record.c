@@ -123,46 +123,6 @@ s_assignments(const char *cmd, int argc, char **argv, struct cs_field **out)
     return 0;
 }
 
-/* Reads column i of the current row of st into v (pointers borrowed until
-   the statement steps again). */
-static void
-s_column_value(sqlite3_stmt *st, int i, struct cs_value *v)
-{
-    memset(v, 0, sizeof *v);
-    v->type = sqlite3_column_type(st, i);
-    switch (v->type) {
-    case SQLITE_INTEGER:
-        v->i = sqlite3_column_int64(st, i);
-        break;
-    case SQLITE_FLOAT:
-        v->d = sqlite3_column_double(st, i);
-        break;
-    case SQLITE_TEXT:
-        v->p = sqlite3_column_text(st, i);
-        v->len = (size_t)sqlite3_column_bytes(st, i);
-        break;
-    case SQLITE_BLOB:
-        v->p = sqlite3_column_blob(st, i);
-        v->len = (size_t)sqlite3_column_bytes(st, i);
-        break;
-    default:
-        v->type = SQLITE_NULL;
-        break;
-    }
-}
-
-/* Prints the error line for a failed read query. */
-static int
-s_read_error(sqlite3 *db, int rc, const char *table)
-{
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        cs_out_error("%s", CS_OUT_LOCKED_MSG);
-        return CS_ERR_LOCKED;
-    }
-    cs_out_error("cannot read table %s: %s", table, sqlite3_errmsg(db));
-    return CS_ERR_DB;
-}
-
 /* Writes `SELECT "id", "f1", ... FROM "t"` to f. */
 static void
 s_select_sql(FILE *f, const struct cs_table *t)
@@ -317,7 +277,7 @@ s_list_print(const struct cs_cmd_ctx *ctx, sqlite3 *db, sqlite3_stmt *st,
             cs_json_object_begin(&j);
         for (size_t i = 0; i < t->ncols; i++) {
             struct cs_value v;
-            s_column_value(st, (int)i, &v);
+            cs_store_column_value(st, (int)i, &v);
             if (ctx->json) {
                 cs_json_key(&j, t->cols[i]);
                 cs_json_value(&j, &v);
@@ -332,7 +292,7 @@ s_list_print(const struct cs_cmd_ctx *ctx, sqlite3 *db, sqlite3_stmt *st,
     }
     if (rc != SQLITE_DONE) {
         cs_grid_destroy(&g);
-        return s_read_error(db, rc, t->name);
+        return cs_out_read_error(db, rc, t->name);
     }
     if (ctx->json) {
         cs_json_array_end(&j);
@@ -380,7 +340,7 @@ s_list(const struct cs_cmd_ctx *ctx, struct cs_store *s, const char *table,
     rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     free(sql);
     if (rc != SQLITE_OK) {
-        r = s_read_error(db, rc, t->name);
+        r = cs_out_read_error(db, rc, t->name);
         goto out;
     }
     for (size_t k = 0; k < nwhere; k++)
@@ -630,7 +590,7 @@ s_show_print(const struct cs_cmd_ctx *ctx, struct cs_store *s,
             cs_json_object_begin(&j);
             for (size_t i = 0; i < t->ncols; i++) {
                 struct cs_value v;
-                s_column_value(st, (int)i, &v);
+                cs_store_column_value(st, (int)i, &v);
                 cs_json_key(&j, t->cols[i]);
                 cs_json_value(&j, &v);
             }
@@ -656,7 +616,7 @@ s_show_print(const struct cs_cmd_ctx *ctx, struct cs_store *s,
             name_width = strlen(t->cols[i]);
     for (size_t i = 0; state == S_LIVE && i < t->ncols; i++) {
         struct cs_value v;
-        s_column_value(st, (int)i, &v);
+        cs_store_column_value(st, (int)i, &v);
         printf("  %s", t->cols[i]);
         if (v.type != SQLITE_NULL) {
             printf("%*s  ", (int)(name_width - strlen(t->cols[i])), "");
@@ -695,13 +655,13 @@ s_show(const struct cs_cmd_ctx *ctx, struct cs_store *s, const char *table,
     rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     free(sql);
     if (rc != SQLITE_OK) {
-        r = s_read_error(db, rc, t->name);
+        r = cs_out_read_error(db, rc, t->name);
         goto out;
     }
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        r = s_read_error(db, rc, t->name);
+        r = cs_out_read_error(db, rc, t->name);
         goto out;
     }
     if (rc == SQLITE_DONE) {

@@ -204,13 +204,7 @@ cs_cmd_audit(const struct cs_cmd_ctx *ctx, int argc, char **argv)
         cs_out_error("cannot verify the audit log: %s", cs_strerror(r));
         goto out;
     }
-    printf("checked %" PRIu64 " log entries: %" PRIu64 " batches (%" PRIu64
-           " changes replayed), %" PRIu64 " refusals, %" PRIu64
-           " corrections, %" PRIu64 " enrolments, %" PRIu64
-           " revocations; %" PRIu64 " signed tree heads; compared %" PRIu64
-           " rows of this replica; %.2f s\n",
-           rep.leaves, rep.batches, rep.changes, rep.refusals, rep.corrections,
-           rep.enrolments, rep.revocations, rep.heads, rep.rows, rep.seconds);
+    cs_verify_print(stdout, &rep, "this replica");
     if (r == CS_ERR_AUDIT)
         cs_out_error("the audit log does not verify: %" PRIu64
                      " problems (listed above)",

@@ -132,3 +132,14 @@ cs_out_who(struct cs_store *s, const struct cs_node_id *node)
     cs_node_id_hex(node, hex);
     return cs_xstrndup(hex, CS_OUT_SHORT_ID_HEX);
 }
+
+int
+cs_out_read_error(sqlite3 *db, int rc, const char *table)
+{
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        cs_out_error("%s", CS_OUT_LOCKED_MSG);
+        return CS_ERR_LOCKED;
+    }
+    cs_out_error("cannot read table %s: %s", table, sqlite3_errmsg(db));
+    return CS_ERR_DB;
+}

@@ -32,6 +32,11 @@
    escaped (text.h), so it is always exactly one line. */
 void cs_out_error(const char *fmt, ...) CS_PRINTF(1, 2);
 
+/* Prints the error line for a failed read query of table (rc: SQLite's
+   code); returns CS_ERR_LOCKED or CS_ERR_DB. */
+int cs_out_read_error(sqlite3 *db, int rc, const char *table) CS_MUST_CHECK
+    CS_NONNULL(1, 3);
+
 /* Prints the message for a failed store call: CS_OUT_LOCKED_MSG for
    CS_ERR_LOCKED, else cs_store_errmsg(s) or, when that is empty,
    "WHAT: cs_strerror(r)".  Returns r, so callers can `return

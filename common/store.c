@@ -2359,8 +2359,8 @@ out:
 
 /* ---- reading the log --------------------------------------------------- */
 
-static void
-s_value_from_column(sqlite3_stmt *st, int i, struct cs_value *v)
+void
+cs_store_column_value(sqlite3_stmt *st, int i, struct cs_value *v)
 {
     memset(v, 0, sizeof *v);
     v->type = sqlite3_column_type(st, i);
@@ -2410,7 +2410,7 @@ s_changes_run(struct cs_store *s, sqlite3_stmt *st, cs_change_fn fn, void *arg,
         ch.row_id = (const char *)sqlite3_column_text(st, 2);
         ch.col = (const char *)sqlite3_column_text(st, 3);
         ch.op = (enum cs_op)sqlite3_column_int(st, 4);
-        s_value_from_column(st, 5, &ch.value);
+        cs_store_column_value(st, 5, &ch.value);
         ch.hlc.t = (uint64_t)sqlite3_column_int64(st, 6);
         ch.origin = *s_origin_node(s, oid);
         ch.origin_seq = (uint64_t)sqlite3_column_int64(st, 8);
@@ -2517,12 +2517,12 @@ cs_store_conflicts(struct cs_store *s,
         c.row_id = (const char *)sqlite3_column_text(st, 1);
         c.col = (const char *)sqlite3_column_text(st, 2);
         c.deleted = sqlite3_column_int(st, 3) == S_KIND_DELETED;
-        s_value_from_column(st, 4, &c.lost);
+        cs_store_column_value(st, 4, &c.lost);
         c.lost_hlc.t = (uint64_t)sqlite3_column_int64(st, 5);
         c.lost_by = *s_origin_node(s, lost_oid);
         c.won_hlc.t = (uint64_t)sqlite3_column_int64(st, 7);
         c.won_by = *s_origin_node(s, won_oid);
-        s_value_from_column(st, 9, &c.won);
+        cs_store_column_value(st, 9, &c.won);
         if ((r = fn(arg, &c)) != 0)
             break;
     }

@@ -117,6 +117,11 @@ void cs_store_destroy(struct cs_store **s);
    tables through it are captured like any other client's. */
 sqlite3 *cs_store_db(struct cs_store *s) CS_NONNULL(1);
 
+/* Reads column i of st's current row into *v, with SQLite's type numbers
+   (change.h); text and blob pointers are borrowed until st steps again. */
+void cs_store_column_value(sqlite3_stmt *st, int i, struct cs_value *v)
+    CS_NONNULL(1, 3);
+
 /* Returns a sentence describing the last failure of a store call (names the
    table, field or value at fault), or "" if none. */
 const char *cs_store_errmsg(const struct cs_store *s) CS_NONNULL(1);

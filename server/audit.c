@@ -3,6 +3,7 @@
 
 #include "audit.h"
 #include "merkle.h"
+#include "srvdb.h"
 
 static const char s_sql[] =
     "CREATE TABLE IF NOT EXISTS zz_srv_audit(\n"
@@ -41,30 +42,6 @@ static const char s_sql[] =
     "zz_srv_head BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); "
     "END;\n";
 
-static int
-s_db(struct cs_store *s, int rc, const char *what)
-{
-    int r =
-        rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? CS_ERR_LOCKED : CS_ERR_DB;
-    cs_log_err(r, "%s: %s", what, sqlite3_errmsg(cs_store_db(s)));
-    return r;
-}
-
-static int
-s_prep(struct cs_store *s, const char *sql, sqlite3_stmt **st)
-{
-    int rc = sqlite3_prepare_v2(cs_store_db(s), sql, -1, st, NULL);
-    return rc == SQLITE_OK ? 0 : s_db(s, rc, "preparing a statement");
-}
-
-static int
-s_done(struct cs_store *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : s_db(s, rc, what);
-}
-
 int
 cs_audit_install(struct cs_store *s)
 {
@@ -88,13 +65,15 @@ s_u64(struct cs_store *s, const char *sql, uint64_t *out)
     int r, rc;
 
     *out = 0;
-    if ((r = s_prep(s, sql, &st)) != 0)
+    if ((r = cs_srvdb_prep(s, sql, &st)) != 0)
         return r;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *out = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : s_db(s, rc, "reading");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE
+               ? 0
+               : cs_srvdb_err(s, rc, "reading");
 }
 
 /* The stored hash of subtree (level, idx): cs_merkle_node_fn. */
@@ -105,10 +84,10 @@ s_node(void *arg, unsigned level, uint64_t idx, struct cs_merkle_hash *out)
     sqlite3_stmt *st = NULL;
     int r, rc;
 
-    if ((r = s_prep(s,
-                    "SELECT hash FROM zz_srv_tree WHERE level = ? AND "
-                    "idx = ?",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(s,
+                           "SELECT hash FROM zz_srv_tree WHERE level = ? AND "
+                           "idx = ?",
+                           &st)) != 0)
         return r;
     sqlite3_bind_int(st, 1, (int)level);
     sqlite3_bind_int64(st, 2, (int64_t)idx);
@@ -122,7 +101,7 @@ s_node(void *arg, unsigned level, uint64_t idx, struct cs_merkle_hash *out)
                    level, idx);
         r = CS_ERR_NOT_FOUND;
     } else {
-        r = s_db(s, rc, "reading zz_srv_tree");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_tree");
     }
     sqlite3_finalize(st);
     return r;
@@ -135,15 +114,15 @@ s_node_put(struct cs_store *s, unsigned level, uint64_t idx,
     sqlite3_stmt *st = NULL;
     int r;
 
-    if ((r = s_prep(s,
-                    "INSERT INTO zz_srv_tree(level, idx, hash) VALUES "
-                    "(?, ?, ?)",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(s,
+                           "INSERT INTO zz_srv_tree(level, idx, hash) VALUES "
+                           "(?, ?, ?)",
+                           &st)) != 0)
         return r;
     sqlite3_bind_int(st, 1, (int)level);
     sqlite3_bind_int64(st, 2, (int64_t)idx);
     sqlite3_bind_blob(st, 3, h->b, CS_MERKLE_HASH_BYTES, SQLITE_STATIC);
-    return s_done(s, st, "writing zz_srv_tree");
+    return cs_srvdb_done(s, st, "writing zz_srv_tree");
 }
 
 int
@@ -161,10 +140,11 @@ cs_audit_append(struct cs_store *s, const struct cs_leaf *l, uint64_t *index)
     if ((r = cs_leaf_encode(&w, l)) != 0 || (r = cs_writer_status(&w)) != 0)
         goto out;
     if ((r = s_u64(s, "SELECT count(*) FROM zz_srv_audit", &n)) != 0 ||
-        (r = s_prep(s,
-                    "INSERT INTO zz_srv_audit(leaf, kind, at, origin, seq, "
-                    "data) VALUES (?, ?, ?, ?, ?, ?)",
-                    &st)) != 0)
+        (r = cs_srvdb_prep(
+             s,
+             "INSERT INTO zz_srv_audit(leaf, kind, at, origin, seq, "
+             "data) VALUES (?, ?, ?, ?, ?, ?)",
+             &st)) != 0)
         goto out;
     sqlite3_bind_int64(st, 1, (int64_t)n);
     sqlite3_bind_int(st, 2, (int)l->kind);
@@ -176,7 +156,7 @@ cs_audit_append(struct cs_store *s, const struct cs_leaf *l, uint64_t *index)
     }
     sqlite3_bind_blob(st, 6, cs_writer_data(&w), (int)cs_writer_len(&w),
                       SQLITE_STATIC);
-    if ((r = s_done(s, st, "writing zz_srv_audit")) != 0)
+    if ((r = cs_srvdb_done(s, st, "writing zz_srv_audit")) != 0)
         goto out;
     /* The leaf, then every perfect subtree it completes. */
     cs_merkle_leaf(cs_writer_data(&w), cs_writer_len(&w), &h);
@@ -220,16 +200,17 @@ cs_audit_head(struct cs_store *s, struct cs_sth *out)
     int r, rc;
 
     memset(out, 0, sizeof *out);
-    if ((r = s_prep(s,
-                    "SELECT size, time, root, sig FROM zz_srv_head ORDER "
-                    "BY size DESC LIMIT 1",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "SELECT size, time, root, sig FROM zz_srv_head ORDER "
+             "BY size DESC LIMIT 1",
+             &st)) != 0)
         return r;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         r = s_head_read(st, out);
     else if (rc != SQLITE_DONE)
-        r = s_db(s, rc, "reading zz_srv_head");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_head");
     sqlite3_finalize(st);
     if (r == CS_ERR_FORMAT)
         cs_log_err(r, "a malformed tree head in zz_srv_head");
@@ -262,16 +243,16 @@ cs_audit_sign(struct cs_store *s, const struct cs_key *k,
     h.time_ms = now_ms > last.time_ms ? now_ms : last.time_ms;
     memcpy(h.root, root.b, sizeof h.root);
     if ((r = cs_sth_sign(k, deployment, &h)) != 0 ||
-        (r = s_prep(s,
-                    "INSERT INTO zz_srv_head(size, time, root, sig) "
-                    "VALUES (?, ?, ?, ?)",
-                    &st)) != 0)
+        (r = cs_srvdb_prep(s,
+                           "INSERT INTO zz_srv_head(size, time, root, sig) "
+                           "VALUES (?, ?, ?, ?)",
+                           &st)) != 0)
         return r;
     sqlite3_bind_int64(st, 1, (int64_t)h.size);
     sqlite3_bind_int64(st, 2, (int64_t)h.time_ms);
     sqlite3_bind_blob(st, 3, h.root, sizeof h.root, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, h.sig, sizeof h.sig, SQLITE_STATIC);
-    if ((r = s_done(s, st, "writing zz_srv_head")) != 0)
+    if ((r = cs_srvdb_done(s, st, "writing zz_srv_head")) != 0)
         return r;
     if (out != NULL)
         *out = h;
@@ -327,10 +308,11 @@ cs_audit_batch_leaf(struct cs_store *s, const struct cs_node_id *origin,
     *leaf = NULL;
     *len = 0;
     cs_node_id_hex(origin, hex);
-    if ((r = s_prep(s,
-                    "SELECT leaf, data FROM zz_srv_audit WHERE origin = ? "
-                    "AND seq = ? AND kind = 1",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "SELECT leaf, data FROM zz_srv_audit WHERE origin = ? "
+             "AND seq = ? AND kind = 1",
+             &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
@@ -345,7 +327,7 @@ cs_audit_batch_leaf(struct cs_store *s, const struct cs_node_id *origin,
         r = 0;
     } else {
         r = rc == SQLITE_DONE ? CS_ERR_NOT_FOUND
-                              : s_db(s, rc, "reading zz_srv_audit");
+                              : cs_srvdb_err(s, rc, "reading zz_srv_audit");
     }
     sqlite3_finalize(st);
     return r;
@@ -368,7 +350,7 @@ s_archive_batch(struct cs_store *s, sqlite3_stmt *bt, const char *hex,
                                    sqlite3_column_blob(bt, 0),
                                    (size_t)sqlite3_column_bytes(bt, 0));
     else if (rc != SQLITE_DONE)
-        r = s_db(s, rc, "reading zz_srv_batch");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_batch");
     return r;
 }
 
@@ -383,20 +365,23 @@ cs_audit_archive(struct cs_store *s,
 
     if (sqlite3_exec(db, "SAVEPOINT zz_audit_archive", NULL, NULL, NULL) !=
         SQLITE_OK)
-        return s_db(s, sqlite3_errcode(db), "starting a read");
+        return cs_srvdb_err(s, sqlite3_errcode(db), "starting a read");
     if ((r = cs_audit_archive_begin(out, deployment, server)) != 0 ||
-        (r = s_prep(s,
-                    "SELECT origin, seq, data FROM zz_srv_audit ORDER BY "
-                    "leaf",
-                    &lt)) != 0 ||
-        (r = s_prep(s,
-                    "SELECT bytes FROM zz_srv_batch WHERE origin = ? AND "
-                    "seq = ?",
-                    &bt)) != 0 ||
-        (r = s_prep(s,
-                    "SELECT size, time, root, sig FROM zz_srv_head ORDER "
-                    "BY size",
-                    &ht)) != 0)
+        (r = cs_srvdb_prep(
+             s,
+             "SELECT origin, seq, data FROM zz_srv_audit ORDER BY "
+             "leaf",
+             &lt)) != 0 ||
+        (r = cs_srvdb_prep(
+             s,
+             "SELECT bytes FROM zz_srv_batch WHERE origin = ? AND "
+             "seq = ?",
+             &bt)) != 0 ||
+        (r = cs_srvdb_prep(
+             s,
+             "SELECT size, time, root, sig FROM zz_srv_head ORDER "
+             "BY size",
+             &ht)) != 0)
         goto out;
     while ((rc = sqlite3_step(lt)) == SQLITE_ROW) {
         if ((r = cs_audit_archive_bytes(
@@ -410,7 +395,7 @@ cs_audit_archive(struct cs_store *s,
             goto out;
     }
     if (rc != SQLITE_DONE) {
-        r = s_db(s, rc, "reading zz_srv_audit");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_audit");
         goto out;
     }
     while ((rc = sqlite3_step(ht)) == SQLITE_ROW) {
@@ -421,7 +406,7 @@ cs_audit_archive(struct cs_store *s,
             goto out;
     }
     r = rc == SQLITE_DONE ? cs_writer_status(out)
-                          : s_db(s, rc, "reading zz_srv_head");
+                          : cs_srvdb_err(s, rc, "reading zz_srv_head");
 out:
     sqlite3_finalize(lt);
     sqlite3_finalize(bt);
@@ -429,7 +414,7 @@ out:
     if (sqlite3_exec(db, "RELEASE zz_audit_archive", NULL, NULL, NULL) !=
             SQLITE_OK &&
         r == 0)
-        r = s_db(s, sqlite3_errcode(db), "ending a read");
+        r = cs_srvdb_err(s, sqlite3_errcode(db), "ending a read");
     return r;
 }
 
@@ -462,8 +447,8 @@ cs_audit_check_store(struct cs_store *s, cs_audit_say_fn say, void *arg,
 
     *problems = 0;
     if ((r = s_u64(s, "SELECT count(*) FROM zz_srv_audit", &count)) != 0 ||
-        (r = s_prep(s, "SELECT leaf, data FROM zz_srv_audit ORDER BY leaf",
-                    &st)) != 0)
+        (r = cs_srvdb_prep(
+             s, "SELECT leaf, data FROM zz_srv_audit ORDER BY leaf", &st)) != 0)
         goto out;
     level = cs_xcalloc(count ? count : 1, sizeof *level);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -481,14 +466,14 @@ cs_audit_check_store(struct cs_store *s, cs_audit_say_fn say, void *arg,
         expect++;
     }
     if (rc != SQLITE_DONE) {
-        r = s_db(s, rc, "reading zz_srv_audit");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_audit");
         goto out;
     }
     /* Every stored subtree against the one recomputed, level by level. */
-    if ((r = s_prep(s,
-                    "SELECT hash FROM zz_srv_tree WHERE level = ? AND "
-                    "idx = ?",
-                    &nt)) != 0)
+    if ((r = cs_srvdb_prep(s,
+                           "SELECT hash FROM zz_srv_tree WHERE level = ? AND "
+                           "idx = ?",
+                           &nt)) != 0)
         goto out;
     for (uint64_t w = n; w > 0; w >>= 1, lv++) {
         for (uint64_t i = 0; i < w; i++) {
@@ -521,17 +506,18 @@ cs_audit_check_store(struct cs_store *s, cs_audit_say_fn say, void *arg,
     sqlite3_finalize(st);
     st = NULL;
     /* Every received batch is named by a leaf. */
-    if ((r = s_prep(s,
-                    "SELECT origin, seq FROM zz_srv_batch b WHERE NOT "
-                    "EXISTS (SELECT 1 FROM zz_srv_audit a WHERE a.origin "
-                    "= b.origin AND a.seq = b.seq AND a.kind = 1)",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "SELECT origin, seq FROM zz_srv_batch b WHERE NOT "
+             "EXISTS (SELECT 1 FROM zz_srv_audit a WHERE a.origin "
+             "= b.origin AND a.seq = b.seq AND a.kind = 1)",
+             &st)) != 0)
         goto out;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         s_say(say, arg, problems,
               "zz_srv_batch: batch %" PRId64 " of node %s is in no leaf",
               (int64_t)sqlite3_column_int64(st, 1), sqlite3_column_text(st, 0));
-    r = rc == SQLITE_DONE ? 0 : s_db(s, rc, "reading zz_srv_batch");
+    r = rc == SQLITE_DONE ? 0 : cs_srvdb_err(s, rc, "reading zz_srv_batch");
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(nt);

@@ -140,13 +140,7 @@ cs_auditcmd_verify(const char *dir)
         cs_srvout_error("cannot verify the audit log: %s", cs_strerror(r));
         goto out;
     }
-    printf("checked %" PRIu64 " log entries: %" PRIu64 " batches (%" PRIu64
-           " changes replayed), %" PRIu64 " refusals, %" PRIu64
-           " corrections, %" PRIu64 " enrolments, %" PRIu64
-           " revocations; %" PRIu64 " signed tree heads; compared %" PRIu64
-           " rows of the consolidated replica; %.2f s\n",
-           rep.leaves, rep.batches, rep.changes, rep.refusals, rep.corrections,
-           rep.enrolments, rep.revocations, rep.heads, rep.rows, rep.seconds);
+    cs_verify_print(stdout, &rep, "the consolidated replica");
     if (rep.problems + store_problems > 0) {
         cs_srvout_error("the audit log does not verify: %" PRIu64
                         " problems (listed above)",

@@ -14,6 +14,7 @@
 #include "id.h"
 #include "log.h"
 #include "mem.h"
+#include "srvdb.h"
 
 #define S_FIX_DOMAIN "cigsync correction"
 
@@ -48,30 +49,6 @@ static const char s_sql[] =
     "  node TEXT NOT NULL, tbl TEXT NOT NULL, row_id TEXT NOT NULL,\n"
     "  hlc INTEGER NOT NULL -- a delete at this node only\n"
     ");\n";
-
-static int
-s_db(struct cs_store *s, int rc, const char *what)
-{
-    int r =
-        rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? CS_ERR_LOCKED : CS_ERR_DB;
-    cs_log_err(r, "%s: %s", what, sqlite3_errmsg(cs_store_db(s)));
-    return r;
-}
-
-static int
-s_prep(struct cs_store *s, const char *sql, sqlite3_stmt **st)
-{
-    int rc = sqlite3_prepare_v2(cs_store_db(s), sql, -1, st, NULL);
-    return rc == SQLITE_OK ? 0 : s_db(s, rc, "preparing a statement");
-}
-
-static int
-s_done(struct cs_store *s, sqlite3_stmt *st, const char *what)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : s_db(s, rc, what);
-}
 
 int
 cs_down_install(struct cs_store *s)
@@ -110,9 +87,9 @@ s_pos(struct cs_store *s, const char *hex, uint64_t *lid, uint64_t *seq,
 
     *lid = *seq = 0;
     memset(hash, 0, CS_HASH_BYTES);
-    if ((r = s_prep(s,
-                    "SELECT lid, seq, hash FROM zz_srv_downpos WHERE node = ?",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s, "SELECT lid, seq, hash FROM zz_srv_downpos WHERE node = ?",
+             &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -121,7 +98,7 @@ s_pos(struct cs_store *s, const char *hex, uint64_t *lid, uint64_t *seq,
         *seq = (uint64_t)sqlite3_column_int64(st, 1);
         memcpy(hash, sqlite3_column_blob(st, 2), CS_HASH_BYTES);
     } else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        r = s_db(s, rc, "reading zz_srv_downpos");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_downpos");
     }
     sqlite3_finalize(st);
     return r;
@@ -240,10 +217,11 @@ s_pack_outbox(struct s_pack *p, const char *hex, int64_t *last_id)
 
     *last_id = 0;
     cs_down_fix_origin(&p->node, &fix);
-    if ((r = s_prep(p->s,
-                    "SELECT id, tbl, row_id, hlc FROM zz_srv_outbox WHERE "
-                    "node = ? ORDER BY id LIMIT ?",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             p->s,
+             "SELECT id, tbl, row_id, hlc FROM zz_srv_outbox WHERE "
+             "node = ? ORDER BY id LIMIT ?",
+             &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (int64_t)p->max_changes);
@@ -263,7 +241,7 @@ s_pack_outbox(struct s_pack *p, const char *hex, int64_t *last_id)
             cs_changes_push(&p->got, &ch);
     }
     if (rc != SQLITE_DONE)
-        r = s_db(p->s, rc, "reading zz_srv_outbox");
+        r = cs_srvdb_err(p->s, rc, "reading zz_srv_outbox");
     sqlite3_finalize(st);
     return r;
 }
@@ -288,10 +266,10 @@ s_stored(struct cs_store *s, const char *hex, uint64_t seq, uint8_t **bytes,
     sqlite3_stmt *st = NULL;
     int r, rc;
 
-    if ((r = s_prep(s,
-                    "SELECT bytes FROM zz_srv_down WHERE node = ? AND "
-                    "seq = ?",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(s,
+                           "SELECT bytes FROM zz_srv_down WHERE node = ? AND "
+                           "seq = ?",
+                           &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
@@ -301,7 +279,7 @@ s_stored(struct cs_store *s, const char *hex, uint64_t seq, uint8_t **bytes,
     else if (rc == SQLITE_DONE)
         r = CS_ERR_NOT_FOUND;
     else
-        r = s_db(s, rc, "reading zz_srv_down");
+        r = cs_srvdb_err(s, rc, "reading zz_srv_down");
     sqlite3_finalize(st);
     return r;
 }
@@ -317,38 +295,40 @@ s_record(struct cs_store *s, const char *hex, uint64_t lid, uint64_t seq,
 
     if ((r = cs_store_begin(s)) != 0)
         return r;
-    if ((r = s_prep(s,
-                    "INSERT INTO zz_srv_downpos(node, lid, seq, hash) "
-                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node) DO UPDATE "
-                    "SET lid = ?2, seq = ?3, hash = ?4",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "INSERT INTO zz_srv_downpos(node, lid, seq, hash) "
+             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (node) DO UPDATE "
+             "SET lid = ?2, seq = ?3, hash = ?4",
+             &st)) != 0)
         goto out;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (int64_t)lid);
     sqlite3_bind_int64(st, 3, (int64_t)seq);
     sqlite3_bind_blob(st, 4, hash, CS_HASH_BYTES, SQLITE_STATIC);
-    if ((r = s_done(s, st, "writing zz_srv_downpos")) != 0)
+    if ((r = cs_srvdb_done(s, st, "writing zz_srv_downpos")) != 0)
         goto out;
     if (bytes != NULL) {
-        if ((r = s_prep(s,
-                        "INSERT INTO zz_srv_down(node, seq, bytes) VALUES "
-                        "(?, ?, ?)",
-                        &st)) != 0)
+        if ((r = cs_srvdb_prep(
+                 s,
+                 "INSERT INTO zz_srv_down(node, seq, bytes) VALUES "
+                 "(?, ?, ?)",
+                 &st)) != 0)
             goto out;
         sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (int64_t)seq);
         sqlite3_bind_blob(st, 3, bytes, (int)len, SQLITE_STATIC);
-        if ((r = s_done(s, st, "writing zz_srv_down")) != 0)
+        if ((r = cs_srvdb_done(s, st, "writing zz_srv_down")) != 0)
             goto out;
     }
     if (outbox_last > 0) {
-        if ((r = s_prep(s,
-                        "DELETE FROM zz_srv_outbox WHERE node = ? AND id <= ?",
-                        &st)) != 0)
+        if ((r = cs_srvdb_prep(
+                 s, "DELETE FROM zz_srv_outbox WHERE node = ? AND id <= ?",
+                 &st)) != 0)
             goto out;
         sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, outbox_last);
-        if ((r = s_done(s, st, "clearing zz_srv_outbox")) != 0)
+        if ((r = cs_srvdb_done(s, st, "clearing zz_srv_outbox")) != 0)
             goto out;
     }
     return cs_store_commit(s);
@@ -441,12 +421,13 @@ cs_down_acked(struct cs_store *s, const struct cs_node_id *node, uint64_t seq)
     int r;
 
     cs_node_id_hex(node, hex);
-    if ((r = s_prep(s, "DELETE FROM zz_srv_down WHERE node = ? AND seq <= ?",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s, "DELETE FROM zz_srv_down WHERE node = ? AND seq <= ?", &st)) !=
+        0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
-    return s_done(s, st, "clearing zz_srv_down");
+    return cs_srvdb_done(s, st, "clearing zz_srv_down");
 }
 
 int
@@ -457,11 +438,11 @@ cs_down_rescan(struct cs_store *s, const struct cs_node_id *node)
     int r;
 
     cs_node_id_hex(node, hex);
-    if ((r = s_prep(s, "UPDATE zz_srv_downpos SET lid = 0 WHERE node = ?",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s, "UPDATE zz_srv_downpos SET lid = 0 WHERE node = ?", &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
-    return s_done(s, st, "rewinding zz_srv_downpos");
+    return cs_srvdb_done(s, st, "rewinding zz_srv_downpos");
 }
 
 int
@@ -474,17 +455,18 @@ cs_down_keep_batch(struct cs_store *s, const struct cs_node_id *origin,
     int r;
 
     cs_node_id_hex(origin, hex);
-    if ((r = s_prep(s,
-                    "INSERT OR IGNORE INTO zz_srv_batch(origin, seq, hash, "
-                    "bytes, received) VALUES (?, ?, ?, ?, ?)",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "INSERT OR IGNORE INTO zz_srv_batch(origin, seq, hash, "
+             "bytes, received) VALUES (?, ?, ?, ?, ?)",
+             &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
     sqlite3_bind_blob(st, 3, hash, CS_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, bytes, (int)len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (int64_t)now_ms);
-    return s_done(s, st, "writing zz_srv_batch");
+    return cs_srvdb_done(s, st, "writing zz_srv_batch");
 }
 
 /* Queues a delete of (table, row) at node only, unless one is queued. */
@@ -500,19 +482,20 @@ s_outbox_add(struct cs_store *s, const char *hex, const struct cs_change *ch,
         hlc = now;
     if (hlc > INT64_MAX)
         return CS_ERR_INVALID;
-    if ((r = s_prep(s,
-                    "INSERT INTO zz_srv_outbox(node, tbl, row_id, hlc) "
-                    "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM "
-                    "zz_srv_outbox WHERE node = ?1 AND tbl = ?2 AND "
-                    "row_id = ?3 AND hlc > ?5)",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "INSERT INTO zz_srv_outbox(node, tbl, row_id, hlc) "
+             "SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM "
+             "zz_srv_outbox WHERE node = ?1 AND tbl = ?2 AND "
+             "row_id = ?3 AND hlc > ?5)",
+             &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, ch->table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, ch->row_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (int64_t)hlc);
     sqlite3_bind_int64(st, 5, (int64_t)ch->hlc.t);
-    return s_done(s, st, "writing zz_srv_outbox");
+    return cs_srvdb_done(s, st, "writing zz_srv_outbox");
 }
 
 int
@@ -527,11 +510,12 @@ cs_down_refuse(struct cs_store *s, const struct cs_node_id *node,
     int r;
 
     cs_node_id_hex(node, hex);
-    if ((r = s_prep(s,
-                    "INSERT INTO zz_srv_refused(node, seq, tbl, row_id, col, "
-                    "op, value, hlc, code, reason, at) VALUES (?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?)",
-                    &st)) != 0)
+    if ((r = cs_srvdb_prep(
+             s,
+             "INSERT INTO zz_srv_refused(node, seq, tbl, row_id, col, "
+             "op, value, hlc, code, reason, at) VALUES (?, ?, ?, ?, ?, "
+             "?, ?, ?, ?, ?, ?)",
+             &st)) != 0)
         return r;
     sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (int64_t)seq);
@@ -562,7 +546,7 @@ cs_down_refuse(struct cs_store *s, const struct cs_node_id *node,
     sqlite3_bind_int(st, 9, code);
     sqlite3_bind_text(st, 10, reason, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, (int64_t)now_ms);
-    if ((r = s_done(s, st, "writing zz_srv_refused")) != 0)
+    if ((r = cs_srvdb_done(s, st, "writing zz_srv_refused")) != 0)
         return r;
     if (cs_store_table(s, ch->table) == NULL)
         return 0; /* nothing here can correct a table we do not have */
