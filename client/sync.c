@@ -49,6 +49,8 @@ struct s_sync {
     struct cs_writer log;                    /* fetch_log: the archive so far */
     bool log_asked;                          /* a LOG_GET is unanswered */
     bool log_done;                           /* the whole archive is here */
+    uint64_t handshake_failures;             /* neither refused nor done */
+    bool ever_connected; /* a handshake succeeded this run */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -780,6 +782,7 @@ s_on_event(struct s_sync *y, int event, int value)
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
         y->connected = true;
+        y->ever_connected = true;
         return s_start(y);
     case ZMQ_EVENT_DISCONNECTED:
         if (y->connected)
@@ -793,10 +796,13 @@ s_on_event(struct s_sync *y, int event, int value)
                      y->endpoint, value);
         return CS_ERR_REVOKED;
     default:
-        cs_out_error("the handshake with %s failed: is the server key in "
-                     "%s/config (server_key) the server's identity?",
-                     y->endpoint, cs_nodedir_path(y->dir));
-        return CS_ERR_KEY;
+        /* A handshake cut by the link looks like one with the wrong
+           server key (the server cannot answer either): retry, and name
+           the key only if no handshake ever succeeds. */
+        y->handshake_failures++;
+        cs_log_info("the handshake with %s failed (event %d); retrying",
+                    y->endpoint, event);
+        return 0;
     }
 }
 
@@ -916,6 +922,16 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
         }
         if (!opts->daemon && res->in_step && (!opts->fetch_log || y->log_done))
             break;
+        if (!opts->daemon && now - last_link > (uint64_t)opts->timeout_ms &&
+            y->handshake_failures > 0 && !y->ever_connected) {
+            cs_out_error("every handshake with %s failed (%" PRIu64
+                         " tries in %d s): is the server key in %s/config "
+                         "(server_key) the server's identity?",
+                         y->endpoint, y->handshake_failures,
+                         opts->timeout_ms / 1000, cs_nodedir_path(y->dir));
+            r = CS_ERR_KEY;
+            goto out;
+        }
         if (!opts->daemon && now - last_link > (uint64_t)opts->timeout_ms) {
             cs_out_error("cannot reach the server at %s (no connection for "
                          "%d s)",

@@ -27,10 +27,12 @@ set -euo pipefail
 #                        the PNG reader of report_html_test.sh.
 #   chromium             report_html_test.sh renders the HTML report headless
 #                        and measures the charts in its screenshot.
+#   iproute2, nftables   the link lab (tests/cli/lablib.sh): network
+#                        namespaces, veth, tc tbf, and packet loss.
 CS_PACKAGES="build-essential cmake pkg-config clang llvm libclang-rt-14-dev
 libsodium-dev libzmq3-dev libmsgpack-dev libsqlite3-dev libzstd-dev sqlite3
 clang-format clang-tidy cppcheck git ca-certificates procps python3
-chromium"
+chromium iproute2 nftables"
 
 check_only=0
 case "${1:-}" in
