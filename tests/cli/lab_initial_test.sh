@@ -59,6 +59,9 @@ lab_in "$(lab_ns 1)" "$CIGSYNC" -C "$TMP/koc" sync --quiet --timeout 300 \
     >"$TMP/koc.out" 2>"$TMP/err" ||
     fail "the first sync over the shaped link failed: $(cat "$TMP/err")"
 took=$(( $(date +%s) - start ))
+kill -TERM "$HUB_PID"
+wait "$HUB_PID" 2>/dev/null
+HUB_PID=
 got=$(sed -nE 's/.*received [0-9]+ \([0-9]+ changes, ([0-9]+) bytes\).*/\1/p' "$TMP/koc.out")
 sessions=$(sed -nE 's/.*refused, ([0-9]+) sessions.*/\1/p' "$TMP/koc.out")
 [ -n "$got" ] && [ -n "$sessions" ] || fail "no figures: $(cat "$TMP/koc.out")"
