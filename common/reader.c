@@ -714,3 +714,17 @@ cs_utf8_valid(const uint8_t *p, size_t n)
     }
     return true;
 }
+
+int
+cs_reader_bin_exact(struct cs_reader *rd, uint8_t *out, size_t len)
+{
+    struct cs_view v;
+    int r;
+
+    if ((r = cs_reader_bin(rd, &v, len)) != 0)
+        return r;
+    if (v.len != len)
+        return CS_ERR_FORMAT;
+    memcpy(out, v.p, len);
+    return 0;
+}

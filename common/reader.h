@@ -125,6 +125,12 @@ CS_MUST_CHECK int cs_reader_str(struct cs_reader *rd, struct cs_view *v,
 CS_MUST_CHECK int cs_reader_bin(struct cs_reader *rd, struct cs_view *v,
                                 size_t max) CS_NONNULL(1, 2);
 
+/* Reads a bin of exactly len bytes and copies it to out (a key, a hash, an
+   id).  Returns 0; CS_ERR_TOO_BIG when longer; CS_ERR_FORMAT when
+   shorter; or cs_reader_bin()'s error. */
+CS_MUST_CHECK int cs_reader_bin_exact(struct cs_reader *rd, uint8_t *out,
+                                      size_t len) CS_NONNULL(1, 2);
+
 /* Reads an array header; the n elements follow and are read by the caller.
    rd:  the reader
    n:   receives the element count

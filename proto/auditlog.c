@@ -108,20 +108,6 @@ cs_leaf_encode(struct cs_writer *w, const struct cs_leaf *l)
 }
 
 static int
-s_bin_exact(struct cs_reader *rd, uint8_t *out, size_t len)
-{
-    struct cs_view v;
-    int r;
-
-    if ((r = cs_reader_bin(rd, &v, len)) != 0)
-        return r;
-    if (v.len != len)
-        return CS_ERR_FORMAT;
-    memcpy(out, v.p, len);
-    return 0;
-}
-
-static int
 s_text(struct cs_reader *rd, struct cs_view *v, size_t max)
 {
     int r;
@@ -140,14 +126,14 @@ s_leaf_body(struct cs_reader *rd, struct cs_leaf *l)
 
     switch (l->kind) {
     case CS_LEAF_BATCH:
-        if ((r = s_bin_exact(rd, l->node.b, sizeof l->node.b)) != 0 ||
+        if ((r = cs_reader_bin_exact(rd, l->node.b, sizeof l->node.b)) != 0 ||
             (r = cs_reader_uint(rd, &l->seq)) != 0 ||
-            (r = s_bin_exact(rd, l->hash, sizeof l->hash)) != 0 ||
+            (r = cs_reader_bin_exact(rd, l->hash, sizeof l->hash)) != 0 ||
             (r = cs_reader_uint(rd, &l->count)) != 0)
             return r;
         return l->seq == 0 ? CS_ERR_FORMAT : 0;
     case CS_LEAF_REFUSAL:
-        if ((r = s_bin_exact(rd, l->node.b, sizeof l->node.b)) != 0 ||
+        if ((r = cs_reader_bin_exact(rd, l->node.b, sizeof l->node.b)) != 0 ||
             (r = cs_reader_uint(rd, &l->seq)) != 0 ||
             (r = cs_reader_uint(rd, &l->index)) != 0 ||
             (r = s_text(rd, &l->table, CS_AUDIT_TEXT_MAX)) != 0 ||
@@ -164,11 +150,11 @@ s_leaf_body(struct cs_reader *rd, struct cs_leaf *l)
             (r = s_text(rd, &l->role, CS_AUDIT_ROLE_MAX)) != 0 ||
             (r = s_text(rd, &l->office, CS_AUDIT_OFFICE_MAX)) != 0)
             return r;
-        return s_bin_exact(rd, l->pubkey.b, sizeof l->pubkey.b);
+        return cs_reader_bin_exact(rd, l->pubkey.b, sizeof l->pubkey.b);
     case CS_LEAF_REVOKE:
         if ((r = s_text(rd, &l->name, CS_AUDIT_TEXT_MAX)) != 0)
             return r;
-        return s_bin_exact(rd, l->node.b, sizeof l->node.b);
+        return cs_reader_bin_exact(rd, l->node.b, sizeof l->node.b);
     }
     return CS_ERR_FORMAT;
 }
@@ -329,8 +315,9 @@ cs_audit_archive_open(struct cs_audit_archive *a, const uint8_t *p, size_t len)
         return r;
     if (n < 3 || version != CS_AUDIT_ARCHIVE_VERSION)
         return CS_ERR_FORMAT;
-    if ((r = s_bin_exact(&a->rd, a->deployment, sizeof a->deployment)) != 0 ||
-        (r = s_bin_exact(&a->rd, a->server.b, sizeof a->server.b)) != 0)
+    if ((r = cs_reader_bin_exact(&a->rd, a->deployment,
+                                 sizeof a->deployment)) != 0 ||
+        (r = cs_reader_bin_exact(&a->rd, a->server.b, sizeof a->server.b)) != 0)
         return r;
     for (size_t i = 3; i < n; i++)
         if ((r = cs_reader_skip(&a->rd, S_DEPTH)) != 0)
@@ -365,10 +352,10 @@ cs_audit_archive_next(struct cs_audit_archive *a, struct cs_audit_rec *rec)
             return CS_ERR_FORMAT;
         if ((r = cs_reader_uint(&a->rd, &rec->head.size)) != 0 ||
             (r = cs_reader_uint(&a->rd, &rec->head.time_ms)) != 0 ||
-            (r = s_bin_exact(&a->rd, rec->head.root, sizeof rec->head.root)) !=
-                0)
+            (r = cs_reader_bin_exact(&a->rd, rec->head.root,
+                                     sizeof rec->head.root)) != 0)
             break;
-        r = s_bin_exact(&a->rd, rec->head.sig, sizeof rec->head.sig);
+        r = cs_reader_bin_exact(&a->rd, rec->head.sig, sizeof rec->head.sig);
         break;
     default:
         return CS_ERR_FORMAT;

@@ -224,23 +224,6 @@ s_array_of(struct cs_reader *rd, size_t want)
     return 0;
 }
 
-/* Reads from rd a bin of exactly len bytes into out.  Returns 0;
-   CS_ERR_TOO_BIG when longer, CS_ERR_FORMAT when shorter, or the reader's
-   error. */
-static int
-s_bin_exact(struct cs_reader *rd, uint8_t *out, size_t len)
-{
-    struct cs_view v;
-    int r;
-
-    if ((r = cs_reader_bin(rd, &v, len)) != 0)
-        return r;
-    if (v.len != len)
-        return CS_ERR_FORMAT;
-    memcpy(out, v.p, len);
-    return 0;
-}
-
 /* Reads from rd the magic and version, the first two elements of every
    body layout, into b, after the array header announced n elements;
    then checks n for this version. */
@@ -280,14 +263,15 @@ s_body_parse(const struct cs_view *body, struct cs_batch *b)
     if ((r = cs_reader_array(&rd, &n, SIZE_MAX)) != 0 ||
         (r = s_body_version(&rd, n, b)) != 0)
         return r;
-    if ((r = s_bin_exact(&rd, b->deployment, sizeof b->deployment)) != 0 ||
-        (r = s_bin_exact(&rd, b->origin.b, sizeof b->origin.b)) != 0)
+    if ((r = cs_reader_bin_exact(&rd, b->deployment, sizeof b->deployment)) !=
+            0 ||
+        (r = cs_reader_bin_exact(&rd, b->origin.b, sizeof b->origin.b)) != 0)
         return r;
     if ((r = cs_reader_uint(&rd, &b->seq)) != 0)
         return r;
     if (b->seq == 0)
         return CS_ERR_FORMAT;
-    if ((r = s_bin_exact(&rd, b->prev_hash, sizeof b->prev_hash)) != 0)
+    if ((r = cs_reader_bin_exact(&rd, b->prev_hash, sizeof b->prev_hash)) != 0)
         return r;
     /* seq 1 starts the chain; any later batch links to a real hash. */
     if ((b->seq == 1) != sodium_is_zero(b->prev_hash, sizeof b->prev_hash))

@@ -128,21 +128,6 @@ s_array_of(struct cs_reader *rd, size_t want)
     return 0;
 }
 
-/* Reads from rd a bin of exactly len bytes into out. */
-static int
-s_bin_exact(struct cs_reader *rd, uint8_t *out, size_t len)
-{
-    struct cs_view v;
-    int r;
-
-    if ((r = cs_reader_bin(rd, &v, len)) != 0)
-        return r;
-    if (v.len != len)
-        return CS_ERR_FORMAT;
-    memcpy(out, v.p, len);
-    return 0;
-}
-
 /* Reads a str from rd into v, then checks it as s_text_check() does with
    min and max. */
 static int
@@ -186,9 +171,10 @@ cs_msg_iter_pull_head(struct cs_msg_iter *it, struct cs_msg_head *h)
     if (it->left == 0)
         return CS_ERR_NOT_FOUND;
     if ((r = s_array_of(&it->rd, S_HEAD_FIELDS)) != 0 ||
-        (r = s_bin_exact(&it->rd, h->origin.b, sizeof h->origin.b)) != 0 ||
+        (r = cs_reader_bin_exact(&it->rd, h->origin.b, sizeof h->origin.b)) !=
+            0 ||
         (r = cs_reader_uint(&it->rd, &h->seq)) != 0 ||
-        (r = s_bin_exact(&it->rd, h->hash, sizeof h->hash)) != 0 ||
+        (r = cs_reader_bin_exact(&it->rd, h->hash, sizeof h->hash)) != 0 ||
         (r = s_head_check(h, it->started ? &it->last : NULL)) != 0)
         goto out;
     it->last = h->origin;
@@ -323,8 +309,9 @@ s_hello_decode(struct cs_reader *rd, size_t have, struct cs_msg_hello *m,
     }
     if ((r = s_fields(have, S_HELLO_FIELDS, &extra)) != 0 ||
         (r = cs_reader_uint(rd, &m->schema)) != 0 ||
-        (r = s_bin_exact(rd, m->deployment, sizeof m->deployment)) != 0 ||
-        (r = s_bin_exact(rd, m->node.b, sizeof m->node.b)) != 0 ||
+        (r = cs_reader_bin_exact(rd, m->deployment, sizeof m->deployment)) !=
+            0 ||
+        (r = cs_reader_bin_exact(rd, m->node.b, sizeof m->node.b)) != 0 ||
         (r = s_list(rd, S_LIST_HEADS, 0, CS_HEADS_MAX, &m->heads)) != 0)
         return r;
     return s_skip(rd, extra);
@@ -340,7 +327,7 @@ s_status_decode(struct cs_reader *rd, size_t have, struct cs_msg_status *m)
     if ((r = s_fields(have, S_STATUS_FIELDS, &extra)) != 0 ||
         (r = s_list(rd, S_LIST_HEADS, 0, CS_HEADS_MAX, &m->heads)) != 0 ||
         (r = cs_reader_uint(rd, &m->pending)) != 0 ||
-        (r = s_bin_exact(rd, m->digest, sizeof m->digest)) != 0)
+        (r = cs_reader_bin_exact(rd, m->digest, sizeof m->digest)) != 0)
         return r;
     return s_skip(rd, extra);
 }
@@ -368,7 +355,7 @@ s_chunk_decode(struct cs_reader *rd, size_t have, struct cs_chunk *c)
     int r;
 
     if ((r = s_fields(have, S_CHUNK_FIELDS, &extra)) != 0 ||
-        (r = s_bin_exact(rd, c->id.b, sizeof c->id.b)) != 0 ||
+        (r = cs_reader_bin_exact(rd, c->id.b, sizeof c->id.b)) != 0 ||
         (r = cs_reader_uint(rd, &c->total)) != 0 ||
         (r = cs_reader_uint(rd, &c->offset)) != 0 ||
         (r = cs_reader_bin(rd, &c->data, CS_CHUNK_DATA_MAX)) != 0 ||
@@ -386,7 +373,8 @@ s_resume_decode(struct cs_reader *rd, struct cs_msg_ack *m)
     if (cs_reader_peek_nil(rd))
         return cs_reader_nil(rd);
     if ((r = s_array_of(rd, S_RESUME_FIELDS)) != 0 ||
-        (r = s_bin_exact(rd, m->envelope.b, sizeof m->envelope.b)) != 0 ||
+        (r = cs_reader_bin_exact(rd, m->envelope.b, sizeof m->envelope.b)) !=
+            0 ||
         (r = cs_reader_uint(rd, &m->offset)) != 0)
         return r;
     if (m->offset > CS_ENVELOPE_MAX)
@@ -431,7 +419,7 @@ s_refused_decode(struct cs_reader *rd, size_t have, struct cs_msg_refused *m)
     int r;
 
     if ((r = s_fields(have, S_REFUSED_FIELDS, &extra)) != 0 ||
-        (r = s_bin_exact(rd, m->origin.b, sizeof m->origin.b)) != 0 ||
+        (r = cs_reader_bin_exact(rd, m->origin.b, sizeof m->origin.b)) != 0 ||
         (r = cs_reader_uint(rd, &m->seq)) != 0)
         return r;
     if (m->seq == 0)
@@ -478,7 +466,7 @@ s_proof_decode(struct cs_reader *rd, struct cs_msg_proof *p)
     if ((r = cs_reader_array(rd, &n, CS_MERKLE_PROOF_MAX)) != 0)
         return r;
     for (size_t i = 0; i < n; i++)
-        if ((r = s_bin_exact(rd, p->h[i], CS_MERKLE_HASH_BYTES)) != 0)
+        if ((r = cs_reader_bin_exact(rd, p->h[i], CS_MERKLE_HASH_BYTES)) != 0)
             return r;
     p->n = n;
     return 0;
@@ -507,8 +495,8 @@ s_tree_decode(struct cs_reader *rd, size_t have, struct cs_msg_tree *m)
     if ((r = s_fields(have, S_TREE_FIELDS, &extra)) != 0 ||
         (r = cs_reader_uint(rd, &m->size)) != 0 ||
         (r = cs_reader_uint(rd, &m->time_ms)) != 0 ||
-        (r = s_bin_exact(rd, m->root, sizeof m->root)) != 0 ||
-        (r = s_bin_exact(rd, m->sig, sizeof m->sig)) != 0 ||
+        (r = cs_reader_bin_exact(rd, m->root, sizeof m->root)) != 0 ||
+        (r = cs_reader_bin_exact(rd, m->sig, sizeof m->sig)) != 0 ||
         (r = cs_reader_uint(rd, &m->from)) != 0 ||
         (r = s_proof_decode(rd, &m->proof)) != 0)
         return r;

@@ -1063,7 +1063,29 @@ test_utf8(void)
     CS_CHECK(cs_utf8_valid((const uint8_t *)"a\0b", 3));
 }
 
+/* A bin of exactly the size asked is copied; a shorter or longer one is
+   refused, and a str is not a bin. */
+static void
+test_bin_exact(void)
+{
+    static const uint8_t three[] = {0xc4, 0x03, 'a', 'b', 'c'};
+    static const uint8_t str3[] = {0xa3, 'a', 'b', 'c'};
+    struct cs_reader rd;
+    uint8_t out[4] = {0};
+
+    cs_reader_init(&rd, three, sizeof three);
+    CS_CHECK_INT(cs_reader_bin_exact(&rd, out, 3), 0);
+    CS_CHECK(memcmp(out, "abc", 3) == 0 && cs_reader_left(&rd) == 0);
+    cs_reader_init(&rd, three, sizeof three);
+    CS_CHECK_INT(cs_reader_bin_exact(&rd, out, 4), CS_ERR_FORMAT);
+    cs_reader_init(&rd, three, sizeof three);
+    CS_CHECK_INT(cs_reader_bin_exact(&rd, out, 2), CS_ERR_TOO_BIG);
+    cs_reader_init(&rd, str3, sizeof str3);
+    CS_CHECK_INT(cs_reader_bin_exact(&rd, out, 3), CS_ERR_FORMAT);
+}
+
 static const struct cs_test_case cases[] = {
+    {"bin_exact", test_bin_exact},
     {"uint_classes", test_uint_classes},
     {"int_classes", test_int_classes},
     {"int_other_encodings", test_int_other_encodings},
