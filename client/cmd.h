@@ -62,6 +62,14 @@ int cs_cmd_unknown_option(const char *cmd, const char *arg) CS_NONNULL(1, 2);
 /* Prints "CMD: WHAT (see cigsync CMD --help)"; returns CS_ERR_USAGE. */
 int cs_cmd_bad_args(const char *cmd, const char *what) CS_NONNULL(1, 2);
 
+struct cs_store;
+struct cs_table;
+
+/* Finds table name in s into *out, or prints "CMD: no table "x" (tables:
+   ...)" (no "CMD: " when cmd is NULL).  Returns 0 or CS_ERR_NO_TABLE. */
+int cs_cmd_table(const char *cmd, struct cs_store *s, const char *name,
+                 const struct cs_table **out) CS_MUST_CHECK CS_NONNULL(2, 3, 4);
+
 struct cs_nodedir;
 
 /* Opens the node directory named by ctx->dir into *out (owned by the

@@ -73,21 +73,7 @@ static int
 s_table(const char *cmd, struct cs_store *s, const char *name,
         const struct cs_table **out)
 {
-    struct cs_out_buf b;
-    char *list, *q;
-
-    *out = cs_store_table(s, name);
-    if (*out != NULL)
-        return 0;
-    cs_out_buf_open(&b);
-    for (size_t i = 0; i < cs_store_table_count(s); i++)
-        fprintf(b.f, "%s%s", i ? ", " : "", cs_store_table_at(s, i)->name);
-    list = cs_out_buf_close(&b);
-    q = cs_out_quote(name);
-    cs_out_error("%s: no table %s (tables: %s)", cmd, q, list);
-    free(q);
-    free(list);
-    return CS_ERR_USAGE;
+    return cs_cmd_table(cmd, s, name, out) == 0 ? 0 : CS_ERR_USAGE;
 }
 
 static bool

@@ -21,27 +21,6 @@
 
 /* ---- shared checks ----------------------------------------------------- */
 
-/* Finds table name, or prints `no table "x" (tables: ...)`. */
-static int
-s_table(struct cs_store *s, const char *name, const struct cs_table **out)
-{
-    struct cs_out_buf b;
-    char *list, *q;
-
-    *out = cs_store_table(s, name);
-    if (*out != NULL)
-        return 0;
-    cs_out_buf_open(&b);
-    for (size_t i = 0; i < cs_store_table_count(s); i++)
-        fprintf(b.f, "%s%s", i ? ", " : "", cs_store_table_at(s, i)->name);
-    list = cs_out_buf_close(&b);
-    q = cs_out_quote(name);
-    cs_out_error("no table %s (tables: %s)", q, list);
-    free(q);
-    free(list);
-    return CS_ERR_NO_TABLE;
-}
-
 /* Finds field name of t, or prints `table t has no field "x" (...)`. */
 static int
 s_field(const struct cs_table *t, const char *name, int *col)
@@ -212,7 +191,7 @@ s_write_cmd(const struct cs_cmd_ctx *ctx, const char *cmd, enum s_write op,
         return r;
     n = (size_t)(argc - npos);
     if ((r = cs_cmd_open(ctx, &d)) != 0 ||
-        (r = s_table(cs_nodedir_store(d), argv[0], &t)) != 0 ||
+        (r = cs_cmd_table(NULL, cs_nodedir_store(d), argv[0], &t)) != 0 ||
         (r = s_fields_check(t, fields, n)) != 0)
         goto out;
     r = s_write_run(cs_nodedir_store(d), op, t->name, npos > 1 ? argv[1] : NULL,
@@ -316,7 +295,7 @@ s_list(const struct cs_cmd_ctx *ctx, struct cs_store *s, const char *table,
     char *sql;
     int r, rc;
 
-    if ((r = s_table(s, table, &t)) != 0)
+    if ((r = cs_cmd_table(NULL, s, table, &t)) != 0)
         goto out;
     for (size_t k = 0; k < nwhere; k++) {
         char *eq = strchr(where_args[k], '=');
@@ -641,7 +620,7 @@ s_show(const struct cs_cmd_ctx *ctx, struct cs_store *s, const char *table,
     int r, rc;
 
     cs_changes_init(&hist);
-    if ((r = s_table(s, table, &t)) != 0)
+    if ((r = cs_cmd_table(NULL, s, table, &t)) != 0)
         goto out;
     if ((r = cs_store_history(s, t->name, id, cs_changes_collect, &hist)) !=
         0) {
