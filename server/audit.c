@@ -76,6 +76,13 @@ s_u64(struct cs_store *s, const char *sql, uint64_t *out)
                : cs_srvdb_err(s, rc, "reading");
 }
 
+int
+cs_audit_size(struct cs_store *s, uint64_t *n)
+{
+    /* The last rowid, not count(*): one b-tree descent, not a scan. */
+    return s_u64(s, "SELECT coalesce(max(leaf) + 1, 0) FROM zz_srv_audit", n);
+}
+
 /* The stored hash of subtree (level, idx): cs_merkle_node_fn. */
 static int
 s_node(void *arg, unsigned level, uint64_t idx, struct cs_merkle_hash *out)
@@ -139,7 +146,7 @@ cs_audit_append(struct cs_store *s, const struct cs_leaf *l, uint64_t *index)
     cs_writer_init(&w, CS_AUDIT_LEAF_MAX + 64);
     if ((r = cs_leaf_encode(&w, l)) != 0 || (r = cs_writer_status(&w)) != 0)
         goto out;
-    if ((r = s_u64(s, "SELECT count(*) FROM zz_srv_audit", &n)) != 0 ||
+    if ((r = cs_audit_size(s, &n)) != 0 ||
         (r = cs_srvdb_prep(
              s,
              "INSERT INTO zz_srv_audit(leaf, kind, at, origin, seq, "
@@ -228,8 +235,7 @@ cs_audit_sign(struct cs_store *s, const struct cs_key *k,
     uint64_t n;
     int r;
 
-    if ((r = cs_audit_head(s, &last)) != 0 ||
-        (r = s_u64(s, "SELECT count(*) FROM zz_srv_audit", &n)) != 0)
+    if ((r = cs_audit_head(s, &last)) != 0 || (r = cs_audit_size(s, &n)) != 0)
         return r;
     if (n == last.size) {
         if (out != NULL)

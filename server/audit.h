@@ -31,6 +31,10 @@
 /* Creates the tables if missing.  Returns 0 or CS_ERR_DB. */
 CS_MUST_CHECK int cs_audit_install(struct cs_store *s) CS_NONNULL(1);
 
+/* The number of leaves (one past the last leaf's number). */
+CS_MUST_CHECK int cs_audit_size(struct cs_store *s, uint64_t *n)
+    CS_NONNULL(1, 2);
+
 /* Appends leaf l (at_ms set by the caller) and updates the tree.  *index
    (may be NULL) gets its number.  Call inside a transaction. */
 CS_MUST_CHECK int cs_audit_append(struct cs_store *s, const struct cs_leaf *l,

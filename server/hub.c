@@ -1255,8 +1255,15 @@ s_receive(struct s_hub *h)
 static int
 s_sign_pending(struct s_hub *h)
 {
+    struct cs_sth head;
+    uint64_t n;
     int r;
 
+    /* Read first: a write transaction only when there is something to
+       sign (this runs every second). */
+    if ((r = cs_audit_head(h->store, &head)) != 0 ||
+        (r = cs_audit_size(h->store, &n)) != 0 || n == head.size)
+        return r;
     if ((r = cs_store_begin(h->store)) != 0)
         return r;
     if ((r = cs_audit_sign(h->store, h->key, h->deployment, cs_hlc_wall_ms(),
