@@ -162,8 +162,9 @@ out:
 
 struct s_log {
     const struct cs_auditcmd_filter *f;
-    sqlite3 *mem; /* cur and off */
-    struct {      /* nodes by id, from ENROLL leaves */
+    sqlite3 *mem;                                     /* cur and off */
+    sqlite3_stmt *get, *put, *put_office, *is_office; /* on mem, kept */
+    struct { /* nodes by id, from ENROLL leaves */
         struct cs_node_id id;
         char name[CS_REGISTRY_NAME_MAX + 1];
     } * nodes;
@@ -171,6 +172,22 @@ struct s_log {
     uint64_t shown;
     bool csv, json;
 };
+
+/* The statements of s_log, prepared once. */
+static const char *const s_log_sql[4] = {
+    "SELECT hlc, origin, value FROM cur WHERE tbl = ? AND row = ? AND col = ?",
+    "INSERT OR REPLACE INTO cur(tbl, row, col, hlc, origin, value) VALUES "
+    "(?, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO off(tbl, row, office) VALUES (?, ?, ?)",
+    "SELECT 1 FROM off WHERE tbl = ? AND row = ? AND office = ?"};
+
+/* Makes a kept statement ready for its next use. */
+static void
+s_release(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
 
 static const char *
 s_name(struct s_log *lg, const struct cs_node_id *id, char *buf)
@@ -235,16 +252,11 @@ static void
 s_current(struct s_log *lg, const struct cs_change *c, bool *known, char *old,
           size_t len, uint64_t *hlc, uint8_t origin[16])
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = lg->get;
 
     *known = false;
     snprintf(old, len, "%s", "");
     *hlc = 0;
-    if (sqlite3_prepare_v2(lg->mem,
-                           "SELECT hlc, origin, value FROM cur WHERE tbl = ? "
-                           "AND row = ? AND col = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
     sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, c->col, -1, SQLITE_STATIC);
@@ -261,63 +273,48 @@ s_current(struct s_log *lg, const struct cs_change *c, bool *known, char *old,
             snprintf(old, len, "%.*s", S_SHOWN_MAX,
                      (const char *)sqlite3_column_text(st, 2));
     }
-    sqlite3_finalize(st);
+    s_release(st);
 }
 
 static void
 s_remember(struct s_log *lg, const struct cs_change *c)
 {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = lg->put;
 
-    if (sqlite3_prepare_v2(lg->mem,
-                           "INSERT OR REPLACE INTO cur(tbl, row, col, hlc, "
-                           "origin, value) VALUES (?, ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->col, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, (int64_t)c->hlc.t);
-        sqlite3_bind_blob(st, 5, c->origin.b, CS_NODE_ID_BYTES, SQLITE_STATIC);
-        s_bind_value(st, 6, &c->value);
-        (void)sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
+    sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->col, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (int64_t)c->hlc.t);
+    sqlite3_bind_blob(st, 5, c->origin.b, CS_NODE_ID_BYTES, SQLITE_STATIC);
+    s_bind_value(st, 6, &c->value);
+    (void)sqlite3_step(st);
+    s_release(st);
     if (strcmp(c->col, "office_id") != 0 || c->value.type != CS_VALUE_TEXT)
         return;
-    st = NULL;
-    if (sqlite3_prepare_v2(lg->mem,
-                           "INSERT OR REPLACE INTO off(tbl, row, office) "
-                           "VALUES (?, ?, ?)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, (const char *)c->value.p, (int)c->value.len,
-                          SQLITE_STATIC);
-        (void)sqlite3_step(st);
-    }
-    sqlite3_finalize(st);
+    st = lg->put_office;
+    sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, (const char *)c->value.p, (int)c->value.len,
+                      SQLITE_STATIC);
+    (void)sqlite3_step(st);
+    s_release(st);
 }
 
 static bool
 s_office_is(struct s_log *lg, const struct cs_change *c, const char *office)
 {
-    sqlite3_stmt *st = NULL;
-    bool yes = false;
+    sqlite3_stmt *st = lg->is_office;
+    bool yes;
 
     if (strcmp(c->col, "office_id") == 0 && c->value.type == CS_VALUE_TEXT &&
         c->value.len == strlen(office) &&
         memcmp(c->value.p, office, c->value.len) == 0)
         return true;
-    if (sqlite3_prepare_v2(lg->mem,
-                           "SELECT 1 FROM off WHERE tbl = ? AND row = ? AND "
-                           "office = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return false;
     sqlite3_bind_text(st, 1, c->table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, c->row_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, office, -1, SQLITE_STATIC);
     yes = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    s_release(st);
     return yes;
 }
 
@@ -574,6 +571,17 @@ cs_auditcmd_log(const char *dir, const struct cs_auditcmd_filter *f)
         r = CS_ERR_DB;
         goto out;
     }
+    {
+        sqlite3_stmt **slots[4] = {&lg.get, &lg.put, &lg.put_office,
+                                   &lg.is_office};
+        for (int i = 0; i < 4; i++)
+            if (sqlite3_prepare_v2(lg.mem, s_log_sql[i], -1, slots[i], NULL) !=
+                SQLITE_OK) {
+                cs_srvout_error("cannot make a scratch database");
+                r = CS_ERR_DB;
+                goto out;
+            }
+    }
     if ((r = cs_audit_archive_open(&a, archive, len)) != 0) {
         cs_srvout_error("cannot read the audit log: %s", cs_strerror(r));
         goto out;
@@ -646,6 +654,10 @@ cs_auditcmd_log(const char *dir, const struct cs_auditcmd_filter *f)
                 lg.shown, leaf);
     r = 0;
 out:
+    sqlite3_finalize(lg.get);
+    sqlite3_finalize(lg.put);
+    sqlite3_finalize(lg.put_office);
+    sqlite3_finalize(lg.is_office);
     sqlite3_close(lg.mem);
     free(lg.nodes);
     free(archive);
