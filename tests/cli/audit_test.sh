@@ -86,6 +86,13 @@ srv audit "$HUB" log --format json --id "$sneaky" >"$TMP/log.json" || fail "audi
     fail "json: $(cat "$TMP/log.json")"
 srv audit "$HUB" log --since yesterday >"$TMP/out" 2>"$TMP/err"
 [ $? = 2 ] && grep -q "YYYY-MM-DD" "$TMP/err" || fail "a bad --since: $(cat "$TMP/err")"
+srv audit "$HUB" verify extra >"$TMP/out" 2>"$TMP/err"
+[ $? = 2 ] && grep -q "verify takes no arguments" "$TMP/err" ||
+    fail "verify with an argument: $(cat "$TMP/err")"
+srv audit "$HUB" log --format xml >"$TMP/out" 2>"$TMP/err"
+[ $? = 2 ] && grep -q "format is text, csv or json" "$TMP/err" ||
+    fail "a bad --format: $(cat "$TMP/err")"
+expect_fail 2 "audit: expected verify" cs -C "$TMP/aud" audit frobnicate
 srv audit "$HUB" frobnicate >"$TMP/out" 2>"$TMP/err"
 [ $? = 2 ] && grep -q "expected DIR log or DIR verify" "$TMP/err" ||
     fail "a bad subcommand: $(cat "$TMP/err")"
