@@ -36,6 +36,8 @@ struct s_sync {
     bool connected;         /* a handshake succeeded, no disconnect since */
     bool live;              /* the server's HELLO arrived this session */
     bool status_sent;       /* STATUS sent since the last change of state */
+    uint64_t down_acked_at; /* ms we acknowledged a batch of the server's */
+    uint64_t down_turn_ms;  /* then until its next batch came, last time */
     uint64_t feed_head;     /* our last sealed batch */
     uint64_t last_progress; /* ms */
     uint64_t started_ms;    /* when the run started */
@@ -268,6 +270,30 @@ s_pump(struct s_sync *y)
     return 0;
 }
 
+/* Returns how many ms to wait before saying STATUS, 0 for none.  While
+   the server streams its feed we are idle between two of its batches
+   (it builds the next one when our ACK gives it credit), yet not done:
+   a STATUS then costs a digest of the whole replica per batch (a first
+   sync of 50,000 changes took 27 digests), and the server would not
+   answer it.  So after acknowledging one of its batches we wait twice
+   the server's last turnaround (our ACK to its next batch), at least
+   CS_SYNC_DOWN_QUIET_MS. */
+static uint64_t
+s_status_wait_ms(const struct s_sync *y)
+{
+    uint64_t now = cs_hlc_wall_ms(), quiet, since;
+
+    if (y->down_acked_at == 0)
+        return 0;
+    quiet = 2 * y->down_turn_ms;
+    if (quiet < CS_SYNC_DOWN_QUIET_MS)
+        quiet = CS_SYNC_DOWN_QUIET_MS;
+    if (quiet > CS_SYNC_TICK_MS * 4)
+        quiet = CS_SYNC_TICK_MS * 4;
+    since = now > y->down_acked_at ? now - y->down_acked_at : 0;
+    return since >= quiet ? 0 : quiet - since;
+}
+
 /* Says STATUS when nothing is left to send or to receive. */
 static int
 s_maybe_status(struct s_sync *y)
@@ -281,6 +307,8 @@ s_maybe_status(struct s_sync *y)
 
     if (!y->live || !y->connected || y->status_sent ||
         !cs_flow_out_idle(&y->out, y->feed_head) || cs_flow_in_busy(&y->in))
+        return 0;
+    if (s_status_wait_ms(y) > 0)
         return 0;
     if ((r = cs_store_status(y->store, &ss)) != 0)
         return cs_out_store_error(y->store, r, "reading the status");
@@ -326,6 +354,7 @@ s_start(struct s_sync *y)
         return cs_out_store_error(y->store, r, "reading the heads");
     y->retry_at = 0;
     y->hello_at = y->rx_at = cs_hlc_wall_ms();
+    y->down_acked_at = y->down_turn_ms = 0;
     if (cs_msg_hello_encode(&y->w, &h, v, n) != 0 || s_send(y) != 0) {
         y->retry_at = y->hello_at + CS_SYNC_TICK_MS * 4; /* try again */
         return 0;
@@ -432,7 +461,11 @@ s_downstream(struct s_sync *y, const uint8_t *env, size_t len)
     y->res->changes_received += st.received;
     y->status_sent = false;
     y->quiet = false;
+    if (y->down_acked_at != 0)
+        y->down_turn_ms =
+            y->rx_at > y->down_acked_at ? y->rx_at - y->down_acked_at : 0;
     r = s_send_ack(y);
+    y->down_acked_at = cs_hlc_wall_ms();
     return r < 0 ? r : 0;
 }
 
@@ -869,7 +902,7 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
         goto out;
     while (opts->stop == NULL || !*opts->stop) {
         zmq_pollitem_t items[2];
-        uint64_t now;
+        uint64_t now, wait;
         size_t len = 0;
         int event, value;
 
@@ -878,7 +911,12 @@ cs_sync_run(struct cs_nodedir *d, const struct cs_key *k,
         items[0].events = ZMQ_POLLIN;
         items[1].socket = cs_cli_transport_monitor(y->tr);
         items[1].events = ZMQ_POLLIN;
-        if (zmq_poll(items, 2, CS_SYNC_TICK_MS) < 0 && errno != EINTR) {
+        wait = s_status_wait_ms(y);
+        if (zmq_poll(items, 2,
+                     wait > 0 && wait < CS_SYNC_TICK_MS
+                         ? (long)wait + 1
+                         : CS_SYNC_TICK_MS) < 0 &&
+            errno != EINTR) {
             cs_out_error("waiting for the server: %s", zmq_strerror(errno));
             r = CS_ERR_IO;
             goto out;

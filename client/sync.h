@@ -48,6 +48,7 @@
 #define CS_SYNC_RECONNECT_MAX_MS 4000 /* sync: back-off ceiling */
 #define CS_SYNC_STALL_MS 60000        /* live, yet silent: start again */
 #define CS_SYNC_PROGRESS_MS 250       /* progress line refresh */
+#define CS_SYNC_DOWN_QUIET_MS 20      /* least wait for more after a batch */
 
 /* How to run. */
 struct cs_sync_opts {
