@@ -178,6 +178,19 @@ struct s_derived {
     size_t nlost;        /* how many */
 };
 
+/* The last digest computed, and the state of the file it was computed
+   on: a digest is a scan of every row in scope, and a node and the server
+   ask for it again at every quiet point of a session, mostly of content
+   that did not change. */
+struct s_digest_cache {
+    bool valid;                          /* the fields below hold one */
+    int64_t data_version;                /* PRAGMA data_version then */
+    int64_t changes;                     /* sqlite3_total_changes64() */
+    char office[S_OFFICE_MAX + 1];       /* its office, "" for all */
+    uint8_t digest[CS_STORE_HASH_BYTES]; /* the digest */
+    uint64_t rows;                       /* and its row count */
+};
+
 /* Per-table cached statements. */
 struct s_tstmt {
     sqlite3_stmt *upsert; /* write a visible row */
@@ -207,8 +220,10 @@ struct cs_store {
     sqlite3_stmt *origin_insert;   /* intern a node id */
     sqlite3_stmt *log_by_seq;      /* a change by (origin, origin_seq) */
     sqlite3_stmt *log_same_time;   /* a SET of one field at one HLC */
+    sqlite3_stmt *row_office;      /* a row's winning office_id */
     bool nested;                   /* inside the caller's cs_store_begin() */
     bool defer_rows;               /* apply logs only (cs_store_defer_rows) */
+    struct s_digest_cache dc;      /* the last cs_store_digest() */
 };
 
 static void s_set_errmsg(struct cs_store *s, const char *fmt, ...)
@@ -759,7 +774,14 @@ s_stmts_prepare(struct cs_store *s)
                        "SELECT 1 FROM zz_log INDEXED BY zz_log_row WHERE tid = "
                        "? AND row_id = ? AND "
                        "col = ? AND op = 1 AND hlc = ? AND oid = ?",
-                       &s->log_same_time)) != 0)
+                       &s->log_same_time)) != 0 ||
+        (r = s_prepare(s,
+                       "SELECT l.value FROM zz_cell c JOIN zz_log l ON "
+                       "l.tid = c.tid AND l.row_id = c.row_id AND l.col = "
+                       "c.col AND l.hlc = c.hlc AND l.oid = c.oid AND l.op = 1"
+                       " WHERE c.tid = ? AND c.row_id = ? AND "
+                       "c.col = 'office_id'",
+                       &s->row_office)) != 0)
         return r;
     return 0;
 }
@@ -956,6 +978,7 @@ cs_store_destroy(struct cs_store **sp)
     sqlite3_finalize(s->origin_insert);
     sqlite3_finalize(s->log_by_seq);
     sqlite3_finalize(s->log_same_time);
+    sqlite3_finalize(s->row_office);
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
     free(s->origins);
@@ -2958,8 +2981,8 @@ cs_store_row_office(struct cs_store *s, const char *table, const char *id,
                     char *office, size_t len, bool *known)
 {
     const struct cs_table *t = cs_store_table(s, table);
-    sqlite3_stmt *st = NULL;
-    int r, rc;
+    sqlite3_stmt *st = s->row_office;
+    int r = 0, rc;
 
     *known = false;
     if (len > 0)
@@ -2968,14 +2991,6 @@ cs_store_row_office(struct cs_store *s, const char *table, const char *id,
         s_set_errmsg(s, "no table \"%s\"", table);
         return CS_ERR_NO_TABLE;
     }
-    if ((r = s_prepare(s,
-                       "SELECT l.value FROM zz_cell c JOIN zz_log l ON "
-                       "l.tid = c.tid AND l.row_id = c.row_id AND l.col = "
-                       "c.col AND l.hlc = c.hlc AND l.oid = c.oid AND l.op = 1"
-                       " WHERE c.tid = ? AND c.row_id = ? AND "
-                       "c.col = 'office_id'",
-                       &st)) != 0)
-        return r;
     sqlite3_bind_int(st, 1, t->tid);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
@@ -2985,7 +3000,8 @@ cs_store_row_office(struct cs_store *s, const char *table, const char *id,
     } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         r = s_db_err(s, rc, "reading a row's office");
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return r;
 }
 
@@ -3124,6 +3140,27 @@ s_hash_value(crypto_generichash_state *h, sqlite3_stmt *st, int i)
     }
 }
 
+/* Reads PRAGMA data_version: it changes when another connection commits
+   (this connection's own changes show in sqlite3_total_changes64()). */
+static int
+s_data_version(struct cs_store *s, int64_t *version)
+{
+    sqlite3_stmt *st = NULL;
+    int r, rc;
+
+    if ((r = s_prepare(s, "PRAGMA data_version", &st)) != 0)
+        return r;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int64(st, 0);
+        r = 0;
+    } else {
+        r = s_db_err(s, rc, "reading the data version");
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
 /* Hashes the rows of table t (of office, unless NULL): first every
    value of every row, then every winning version. */
 static int
@@ -3171,14 +3208,40 @@ int
 cs_store_digest(struct cs_store *s, const char *office,
                 uint8_t digest[CS_STORE_HASH_BYTES], uint64_t *rows)
 {
+    struct s_digest_cache *dc = &s->dc;
     crypto_generichash_state h;
+    int64_t version = -1;
+    bool cacheable;
     int r = 0;
 
     *rows = 0;
+    /* Only committed content is cached (a transaction open here may
+       still roll back), and only while no connection, this one included,
+       has changed the file since. */
+    cacheable = sqlite3_get_autocommit(s->db) &&
+                (office == NULL || strlen(office) < sizeof dc->office) &&
+                s_data_version(s, &version) == 0;
+    if (cacheable && dc->valid && dc->data_version == version &&
+        dc->changes == sqlite3_total_changes64(s->db) &&
+        strcmp(dc->office, office != NULL ? office : "") == 0) {
+        memcpy(digest, dc->digest, CS_STORE_HASH_BYTES);
+        *rows = dc->rows;
+        return 0;
+    }
+    dc->valid = false;
     crypto_generichash_init(&h, NULL, 0, CS_STORE_HASH_BYTES);
     for (size_t ti = 0; ti < s->ntables && r == 0; ti++)
         r = s_digest_table(s, &s->tables[ti], office, &h, rows);
     crypto_generichash_final(&h, digest, CS_STORE_HASH_BYTES);
+    if (r == 0 && cacheable) {
+        dc->valid = true;
+        dc->data_version = version;
+        dc->changes = sqlite3_total_changes64(s->db);
+        snprintf(dc->office, sizeof dc->office, "%s",
+                 office != NULL ? office : "");
+        memcpy(dc->digest, digest, CS_STORE_HASH_BYTES);
+        dc->rows = *rows;
+    }
     return r;
 }
 
