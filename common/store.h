@@ -257,7 +257,9 @@ int cs_store_feed_head(struct cs_store *s, uint64_t *seq,
     CS_NONNULL(1, 2, 3);
 
 /* Calls fn for up to max of this node's changes not yet in a batch, in log
-   order.  *first and *last get the log positions of the first and last
+   order, and then for the rest of the edit the last of them belongs to
+   (the changes of one row's insert, update or delete are never split
+   between two batches, so a batch may hold a few more than max).  *first and *last get the log positions of the first and last
    change visited (0 if none), *count how many.  Returns 0, fn's code, or
    CS_ERR_DB. */
 int cs_store_pending(struct cs_store *s, size_t max, cs_change_fn fn, void *arg,

@@ -590,7 +590,37 @@ test_replace_keeps_office_and_size_limit(void)
     cs_store_destroy(&c);
 }
 
+/* A batch never ends inside one edit: a new row's life without its
+   office_id would be refused by the server as a row of no office. */
+static void
+test_pending_keeps_edits_whole(void)
+{
+    struct cs_store *a = fresh(1, "ISF");
+    uint64_t first, last;
+    size_t n = 0, seen = 0;
+    CS_REQUIRE(a != NULL);
+    /* Two rows of four changes each: life, office_id, a, b. */
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a, b) VALUES ('r1', 'x', 1)"), 0);
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a, b) VALUES ('r2', 'y', 2)"), 0);
+    CS_REQUIRE(cs_store_pending(a, 2, count_cb, &seen, &first, &last, &n) == 0);
+    CS_CHECK_INT(n, 4); /* asked for 2: the rest of r1's insert came too */
+    CS_CHECK_INT(seen, 4);
+    CS_CHECK_INT(last - first, 3);
+    n = seen = 0;
+    CS_REQUIRE(cs_store_pending(a, 4, count_cb, &seen, &first, &last, &n) == 0);
+    CS_CHECK_INT(n, 4); /* exactly one edit: nothing added */
+    n = seen = 0;
+    CS_REQUIRE(cs_store_pending(a, 5, count_cb, &seen, &first, &last, &n) == 0);
+    CS_CHECK_INT(n, 8); /* into r2's insert: all of it */
+    n = seen = 0;
+    CS_REQUIRE(cs_store_pending(a, 100, count_cb, &seen, &first, &last, &n) ==
+               0);
+    CS_CHECK_INT(n, 8); /* fewer pending than asked: all of them */
+    cs_store_destroy(&a);
+}
+
 static const struct cs_test_case cases[] = {
+    {"pending_keeps_edits_whole", test_pending_keeps_edits_whole},
     {"replace_keeps_office_and_size_limit",
      test_replace_keeps_office_and_size_limit},
     {"equivocation_refused", test_equivocation_refused},
