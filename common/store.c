@@ -152,14 +152,16 @@ static const char s_engine_sql[] =
 
 /* One change of a row, read back from zz_log for s_derive(). */
 struct s_entry {
-    char *col;            /* field, "" for row life */
-    int op;               /* enum cs_op */
-    sqlite3_value *value; /* CS_OP_SET: the value (owned) */
-    uint64_t hlc;         /* version: clock */
-    int64_t oid;          /* version: origin */
-    bool has_base;        /* base present */
-    uint64_t base_hlc;    /* version replaced: clock */
-    int64_t base_oid;     /* version replaced: origin */
+    const char *col;           /* field, "" for row life */
+    char *owned;               /* col when this entry owns it, else NULL */
+    int op;                    /* enum cs_op */
+    sqlite3_value *value;      /* CS_OP_SET: the value (owned), or NULL ... */
+    const struct cs_value *cv; /* ... when read from a batch: not owned */
+    uint64_t hlc;              /* version: clock */
+    int64_t oid;               /* version: origin */
+    bool has_base;             /* base present */
+    uint64_t base_hlc;         /* version replaced: clock */
+    int64_t base_oid;          /* version replaced: origin */
 };
 
 /* A conflict derived for one row. */
@@ -221,6 +223,7 @@ struct cs_store {
     sqlite3_stmt *log_by_seq;      /* a change by (origin, origin_seq) */
     sqlite3_stmt *log_same_time;   /* a SET of one field at one HLC */
     sqlite3_stmt *row_office;      /* a row's winning office_id */
+    sqlite3_stmt *log_count;       /* how many changes a row has */
     bool nested;                   /* inside the caller's cs_store_begin() */
     bool defer_rows;               /* apply logs only (cs_store_defer_rows) */
     struct s_digest_cache dc;      /* the last cs_store_digest() */
@@ -773,7 +776,8 @@ s_stmts_prepare(struct cs_store *s)
         (r = s_prepare(s,
                        "SELECT 1 FROM zz_log INDEXED BY zz_log_row WHERE tid = "
                        "? AND row_id = ? AND "
-                       "col = ? AND op = 1 AND hlc = ? AND oid = ?",
+                       "col = ? AND op = 1 AND hlc = ? AND oid = ? AND "
+                       "lid <> ?",
                        &s->log_same_time)) != 0 ||
         (r = s_prepare(s,
                        "SELECT l.value FROM zz_cell c JOIN zz_log l ON "
@@ -781,7 +785,11 @@ s_stmts_prepare(struct cs_store *s)
                        "c.col AND l.hlc = c.hlc AND l.oid = c.oid AND l.op = 1"
                        " WHERE c.tid = ? AND c.row_id = ? AND "
                        "c.col = 'office_id'",
-                       &s->row_office)) != 0)
+                       &s->row_office)) != 0 ||
+        (r = s_prepare(s,
+                       "SELECT count(*) FROM zz_log INDEXED BY zz_log_row "
+                       "WHERE tid = ? AND row_id = ?",
+                       &s->log_count)) != 0)
         return r;
     return 0;
 }
@@ -852,10 +860,11 @@ s_pragmas(struct cs_store *s)
     /* A batch of 5,000 changes writes its log rows, their three indexes,
        the winners and the rows: with SQLite's default 2 MB page cache the
        transaction spills to the WAL half way and reads pages back (10% of
-       an apply in perf); 16 MiB holds a batch. */
+       an apply in perf); 8 MiB holds a batch and keeps a daemon well under
+       its 32 MiB (issue 6). */
     return s_exec(s, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"
                      " PRAGMA recursive_triggers = OFF;"
-                     " PRAGMA cache_size = -16384;");
+                     " PRAGMA cache_size = -8192;");
 }
 
 int
@@ -984,6 +993,7 @@ cs_store_destroy(struct cs_store **sp)
     sqlite3_finalize(s->log_by_seq);
     sqlite3_finalize(s->log_same_time);
     sqlite3_finalize(s->row_office);
+    sqlite3_finalize(s->log_count);
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
     free(s->origins);
@@ -1191,7 +1201,7 @@ static void
 s_entries_free(struct s_entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(e[i].col);
+        free(e[i].owned);
         sqlite3_value_free(e[i].value);
     }
     free(e);
@@ -1216,7 +1226,8 @@ s_row_load(struct cs_store *s, int tid, const char *row_id,
         }
         x = &e[n++];
         memset(x, 0, sizeof *x);
-        x->col = cs_xstrdup((const char *)sqlite3_column_text(s->log_row, 0));
+        x->col = x->owned =
+            cs_xstrdup((const char *)sqlite3_column_text(s->log_row, 0));
         x->op = sqlite3_column_int(s->log_row, 1);
         x->value = sqlite3_value_dup(sqlite3_column_value(s->log_row, 2));
         if (x->value == NULL) {
@@ -1366,6 +1377,20 @@ s_table_stmts(struct cs_store *s, size_t ti)
     return r;
 }
 
+static void s_bind_value(sqlite3_stmt *st, int i, const struct cs_value *v);
+
+/* Binds the value of entry x (NULL for every op but SET). */
+static void
+s_bind_entry(sqlite3_stmt *st, int i, const struct s_entry *x)
+{
+    if (x->value != NULL)
+        sqlite3_bind_value(st, i, x->value);
+    else if (x->cv != NULL && x->op == CS_OP_SET)
+        s_bind_value(st, i, x->cv);
+    else
+        sqlite3_bind_null(st, i);
+}
+
 /* Writes a row's derived state: winners, conflicts, the visible row. */
 static int
 s_row_write(struct cs_store *s, size_t ti, const char *row_id,
@@ -1405,7 +1430,7 @@ s_row_write(struct cs_store *s, size_t ti, const char *row_id,
         sqlite3_bind_int64(s->conf_insert, 4, (int64_t)x->hlc);
         sqlite3_bind_int64(s->conf_insert, 5, x->oid);
         sqlite3_bind_int(s->conf_insert, 6, d->lost[i].kind);
-        sqlite3_bind_value(s->conf_insert, 7, x->value);
+        s_bind_entry(s->conf_insert, 7, x);
         if ((r = s_step_done(s, s->conf_insert)) != 0)
             return r;
     }
@@ -1419,7 +1444,7 @@ s_row_write(struct cs_store *s, size_t ti, const char *row_id,
         if (d->winner[c] == SIZE_MAX)
             sqlite3_bind_null(st, (int)c + 1);
         else
-            sqlite3_bind_value(st, (int)c + 1, e[d->winner[c]].value);
+            s_bind_entry(st, (int)c + 1, &e[d->winner[c]]);
     }
     rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -1527,19 +1552,77 @@ cs_store_rollback(struct cs_store *s)
         cs_log_warn("could not reload origins after a rollback");
 }
 
-/* A row touched by an apply. */
+/* A change an apply logged, kept to recompute its row. */
 struct s_touch {
-    size_t ti;    /* table index */
-    char *row_id; /* owned */
+    size_t ti;                  /* table index */
+    const char *row_id;         /* the change's, not owned */
+    const struct cs_change *ch; /* the change */
+    size_t i;                   /* its position in the batch */
+    int64_t oid, base_oid;      /* its origin and base origin, interned */
 };
 
+/* Orders by row, then by position in the batch. */
 static int
 s_touch_cmp(const void *a, const void *b)
 {
     const struct s_touch *x = a, *y = b;
+    int c;
     if (x->ti != y->ti)
         return x->ti < y->ti ? -1 : 1;
-    return strcmp(x->row_id, y->row_id);
+    if ((c = strcmp(x->row_id, y->row_id)) != 0)
+        return c;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static bool
+s_touch_same_row(const struct s_touch *x, const struct s_touch *y)
+{
+    return x->ti == y->ti && strcmp(x->row_id, y->row_id) == 0;
+}
+
+/* Writes the row of the m changes t[0..m) of one apply.  When they are
+   all the row has (a row new to this replica: a first sync is made of
+   nothing else), the merge runs on them as they are in memory; otherwise
+   the row is recomputed from its whole log.  Both give the same result:
+   s_derive() sees the same set of changes. */
+static int
+s_row_touched(struct cs_store *s, const struct s_touch *t, size_t m)
+{
+    sqlite3_stmt *st = s->log_count;
+    struct s_entry *e;
+    struct s_derived d;
+    int64_t have = -1;
+    int rc, r = 0;
+
+    sqlite3_bind_int(st, 1, s->tables[t[0].ti].tid);
+    sqlite3_bind_text(st, 2, t[0].row_id, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        have = sqlite3_column_int64(st, 0);
+    else
+        r = s_db_err(s, rc, "reading the log");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (r != 0)
+        return r;
+    if (have != (int64_t)m)
+        return s_row_recompute(s, t[0].ti, t[0].row_id);
+    e = cs_xcalloc(m, sizeof *e);
+    for (size_t k = 0; k < m; k++) {
+        const struct cs_change *ch = t[k].ch;
+        e[k].col = ch->col;
+        e[k].op = (int)ch->op;
+        e[k].cv = &ch->value;
+        e[k].hlc = ch->hlc.t;
+        e[k].oid = t[k].oid;
+        e[k].has_base = ch->has_base;
+        e[k].base_hlc = ch->base_hlc.t;
+        e[k].base_oid = t[k].base_oid;
+    }
+    s_derive(s, &s->tables[t[0].ti], e, m, &d);
+    r = s_row_write(s, t[0].ti, t[0].row_id, e, &d);
+    s_derived_free(&d);
+    free(e);
+    return r;
 }
 
 static void
@@ -1656,12 +1739,14 @@ s_column_is(sqlite3_stmt *st, int i, const struct cs_value *v, int op)
    change is in the log already. */
 static int
 s_change_unique(struct cs_store *s, const struct cs_change *ch, size_t ti,
-                int64_t oid, int64_t base_oid, bool *known)
+                int64_t oid, int64_t base_oid, bool fresh, bool *known)
 {
     sqlite3_stmt *st = s->log_by_seq;
     int rc, r = 0;
 
     *known = false;
+    if (fresh)
+        goto same_time; /* the number was new: the change just logged */
     sqlite3_bind_int64(st, 1, oid);
     sqlite3_bind_int64(st, 2, (int64_t)ch->origin_seq);
     rc = sqlite3_step(st);
@@ -1689,14 +1774,24 @@ s_change_unique(struct cs_store *s, const struct cs_change *ch, size_t ti,
         r = s_db_err(s, rc, "reading the log");
     }
     sqlite3_reset(st);
-    if (r != 0 || *known || ch->op != CS_OP_SET)
-        return r;
+    if (r == 0 && !*known) {
+        /* Not fresh yet not known: the insert was refused by something
+           else than the number (never expected). */
+        r = CS_ERR_INTERNAL;
+        s_set_errmsg(s, "a change of origin %s could not be logged",
+                     s_hex(ch->origin.b));
+    }
+    return r;
+same_time:
+    if (ch->op != CS_OP_SET)
+        return 0;
     st = s->log_same_time;
     sqlite3_bind_int(st, 1, s->tables[ti].tid);
     sqlite3_bind_text(st, 2, ch->row_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, ch->col, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (int64_t)ch->hlc.t);
     sqlite3_bind_int64(st, 5, oid);
+    sqlite3_bind_int64(st, 6, sqlite3_last_insert_rowid(s->db));
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         r = CS_ERR_CHAIN;
@@ -1710,20 +1805,22 @@ s_change_unique(struct cs_store *s, const struct cs_change *ch, size_t ti,
     return r;
 }
 
-/* Logs one remote change; *fresh is false for a duplicate. */
+/* Logs one remote change; *fresh is false for a duplicate.  *base_oid
+   gets its base's origin, interned (0 without a base).  The insert comes
+   first: the unique index on (origin, number) refuses a number the log
+   has, and only then is the logged change read and compared (a fresh
+   change, the common case, costs no look-up for it). */
 static int
 s_change_log(struct cs_store *s, const struct cs_change *ch, size_t ti,
-             int64_t oid, bool *fresh)
+             int64_t oid, bool *fresh, int64_t *base_oid)
 {
     sqlite3_stmt *st = s->log_insert;
-    int64_t base_oid = 0;
     bool known;
     int r;
 
     *fresh = false;
-    if (ch->has_base && (r = s_origin_oid(s, &ch->base_origin, &base_oid)) != 0)
-        return r;
-    if ((r = s_change_unique(s, ch, ti, oid, base_oid, &known)) != 0 || known)
+    *base_oid = 0;
+    if (ch->has_base && (r = s_origin_oid(s, &ch->base_origin, base_oid)) != 0)
         return r;
     sqlite3_bind_int(st, 1, s->tables[ti].tid);
     sqlite3_bind_text(st, 2, ch->row_id, -1, SQLITE_STATIC);
@@ -1738,12 +1835,12 @@ s_change_log(struct cs_store *s, const struct cs_change *ch, size_t ti,
     sqlite3_bind_int64(st, 8, (int64_t)ch->origin_seq);
     if (ch->has_base) {
         sqlite3_bind_int64(st, 9, (int64_t)ch->base_hlc.t);
-        sqlite3_bind_int64(st, 10, base_oid);
+        sqlite3_bind_int64(st, 10, *base_oid);
     }
     if ((r = s_step_done(s, st)) != 0)
         return r;
     *fresh = sqlite3_changes(s->db) > 0;
-    return 0;
+    return s_change_unique(s, ch, ti, oid, *base_oid, *fresh, &known);
 }
 
 /* Checks that batch ref follows the last batch applied from its origin.
@@ -1949,7 +2046,7 @@ cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
     for (size_t i = 0; i < n; i++) {
         const struct cs_change *ch = &changes[i];
         size_t ti;
-        int64_t oid;
+        int64_t oid, base_oid;
         bool fresh;
 
         stats->received++;
@@ -1971,7 +2068,7 @@ cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
                          ch->table, ch->row_id, when, s->max_ahead_ms);
             goto out;
         }
-        if ((r = s_change_log(s, ch, ti, oid, &fresh)) != 0)
+        if ((r = s_change_log(s, ch, ti, oid, &fresh, &base_oid)) != 0)
             goto out;
         if (!fresh) {
             stats->duplicates++;
@@ -1983,15 +2080,21 @@ cs_store_apply_batch(struct cs_store *s, const struct cs_batch_ref *ref,
             touched = cs_xrealloc(touched, cap * sizeof *touched);
         }
         touched[ntouched].ti = ti;
-        touched[ntouched].row_id = cs_xstrdup(ch->row_id);
+        touched[ntouched].row_id = ch->row_id;
+        touched[ntouched].ch = ch;
+        touched[ntouched].i = i;
+        touched[ntouched].oid = oid;
+        touched[ntouched].base_oid = base_oid;
         ntouched++;
     }
     if (ntouched > 1 && !s->defer_rows)
         qsort(touched, ntouched, sizeof *touched, s_touch_cmp);
-    for (size_t i = 0; i < ntouched && !s->defer_rows; i++) {
-        if (i > 0 && s_touch_cmp(&touched[i - 1], &touched[i]) == 0)
-            continue;
-        if ((r = s_row_recompute(s, touched[i].ti, touched[i].row_id)) != 0)
+    for (size_t i = 0, m; i < ntouched && !s->defer_rows; i += m) {
+        for (m = 1;
+             i + m < ntouched && s_touch_same_row(&touched[i], &touched[i + m]);
+             m++)
+            ;
+        if ((r = s_row_touched(s, &touched[i], m)) != 0)
             goto out;
         stats->rows++;
     }
@@ -2014,8 +2117,6 @@ out:
         if (s_origins_load(s) != 0)
             cs_log_warn("could not reload origins after a rollback");
     }
-    for (size_t i = 0; i < ntouched; i++)
-        free(touched[i].row_id);
     free(touched);
     return r;
 }
