@@ -259,9 +259,9 @@ int cs_store_feed_head(struct cs_store *s, uint64_t *seq,
 /* Calls fn for up to max of this node's changes not yet in a batch, in log
    order, and then for the rest of the edit the last of them belongs to
    (the changes of one row's insert, update or delete are never split
-   between two batches, so a batch may hold a few more than max).  *first and *last get the log positions of the first and last
-   change visited (0 if none), *count how many.  Returns 0, fn's code, or
-   CS_ERR_DB. */
+   between two batches, so a batch may hold a few more than max).  *first and
+   *last get the log positions of the first and last change visited (0 if none),
+   *count how many.  Returns 0, fn's code, or CS_ERR_DB. */
 int cs_store_pending(struct cs_store *s, size_t max, cs_change_fn fn, void *arg,
                      uint64_t *first, uint64_t *last,
                      size_t *count) CS_MUST_CHECK CS_NONNULL(1, 3, 5, 6, 7);
