@@ -49,10 +49,11 @@
 #define CS_BATCH_SIG_DOMAIN_BYTES 17 /* sizeof(CS_BATCH_SIG_DOMAIN), NUL in */
 /* zstd levels of cs_batch_seal(): the strongest for the payloads of daily
    work, where bytes on a 64 kbit/s link cost far more than CPU (measured
-   by bench/proto_bench: 17.8 bytes per change at 19, 20.1 at 12, 24.5 at
-   3, for 26k, 227k and 1.2M changes packed per second); a faster one above
-   CS_BATCH_ZSTD_BIG bytes, so that a large payload seals in about a
-   second. */
+   by bench/proto_bench with change lists of format 2: 14.6 bytes per
+   change at 19, 17.0 at 12, 20.6 at 3, for 31k, 318k and 1.5M changes
+   packed per second; level 22 or a larger window gain nothing, PROTOCOL.md
+   "Why this layout"); a faster one above CS_BATCH_ZSTD_BIG bytes, so that
+   a large payload seals in about a second. */
 #define CS_BATCH_ZSTD_LEVEL 19
 #define CS_BATCH_ZSTD_LEVEL_BIG 12
 #define CS_BATCH_ZSTD_BIG (1024u * 1024) /* payload bytes */

@@ -1,12 +1,24 @@
 /*  proto/changeset.c - the compact encoding of a list of changes; see
  *  changeset.h, and PROTOCOL.md for the format.
  *
+ *  Layout (format 2).  After the four dictionaries the changes travel as
+ *  parallel columns, one msgpack array per field, not one array per
+ *  change: zstd, which compresses the list inside a batch, then finds
+ *  long runs of alike bytes (table indexes, ops, deltas of 0 and 1, the
+ *  values of one column side by side) instead of small integers
+ *  interleaved with text, and a batch shrinks by a fifth (a day of varied
+ *  office work) to a half and more (many new rows, a run of edits)
+ *  (PROTOCOL.md "Why this layout").  Row indexes are written as back
+ *  references (0: the next new row), base HLCs against a reference that
+ *  follows the previous base, values grouped by column.
+ *
  *  Encoder.  One pass over the changes interns every table, column, row id
  *  and origin in a dictionary (struct s_dict: entries in first-appearance
  *  order, found through an open-addressing hash table), remembering the
- *  indexes per change; a second pass writes the dictionaries and then the
- *  changes.  The output depends only on the input because dictionary order
- *  is first appearance; the hash function never shows.  It is SipHash
+ *  indexes per change (struct s_ref); then the dictionaries are written,
+ *  and the columns one after the other, each a pass over the changes.  The
+ *  output depends only on the input because dictionary order is first
+ *  appearance; the hash function never shows.  It is SipHash
  *  (crypto_shorthash) with a random key per call, because row ids reach
  *  the server's encoder from other offices: with a fixed hash a hostile
  *  node could send ids that all collide and make every downstream encode
@@ -20,10 +32,15 @@
  *  to validate them and add up the bytes their text needs, then, once the
  *  arena is allocated (that sum plus the bytes left for the changes, which
  *  bounds their values: a value of k bytes takes at least k + 1 bytes on
- *  the wire and k + 1 in the arena), to copy them.  Nesting is fixed by
- *  the format; nothing recurses.  Failures are logged at debug level only:
- *  the input comes from a peer, and the caller, who knows which peer,
- *  decides what an operator sees.
+ *  the wire and k + 1 in the arena), to copy them.  The change array is
+ *  allocated once the first column's count is known to fit the bytes left
+ *  (a change takes at least one byte in each of the nine columns of one
+ *  entry per change); each later column is read into it in turn, and what
+ *  a column needs of an earlier one (the origin of each change for the
+ *  deltas, its column for the order of the values) is kept per change in
+ *  a struct s_ref.  Nesting is fixed by the format; nothing recurses.
+ *  Failures are logged at debug level only: the input comes from a peer,
+ *  and the caller, who knows which peer, decides what an operator sees.
  *
  *  The encoder checks every change against the decoder's rules (one set of
  *  helpers, s_*_problem()), so that it never writes what a peer refuses.
@@ -40,14 +57,15 @@
 #include "mem.h"
 #include "reader.h"
 
-#define S_TOP_FIELDS 6          /* elements of the changeset array */
-#define S_CHANGE_FIELDS 8       /* elements of a change without a base */
-#define S_CHANGE_FIELDS_BASE 10 /* elements of a change with a base */
-#define S_UUID_BYTES 16         /* a UUIDv7 row id packed to binary */
-#define S_NIBBLE_BITS 4         /* bits per hex digit */
-#define S_NIBBLE_MASK 0x0f      /* low hex digit of a byte */
-#define S_HEX_LETTER_BASE 10    /* value of hex digit 'a' */
-#define S_DICT_SLOTS_MIN 16     /* first hash table size, a power of two */
+#define S_TOP_FIELDS 16      /* elements of the changeset array */
+#define S_CHANGE_COLUMNS 9   /* columns holding one entry per change */
+#define S_BASE_NONE 0        /* base column: the change has no base */
+#define S_BASE_SOME 1        /* base column: it has one (base columns) */
+#define S_UUID_BYTES 16      /* a UUIDv7 row id packed to binary */
+#define S_NIBBLE_BITS 4      /* bits per hex digit */
+#define S_NIBBLE_MASK 0x0f   /* low hex digit of a byte */
+#define S_HEX_LETTER_BASE 10 /* value of hex digit 'a' */
+#define S_DICT_SLOTS_MIN 16  /* first hash table size, a power of two */
 
 /* Text positions of the dashes of a UUID's 8-4-4-4-12 form (RFC 9562). */
 static const size_t s_dash_pos[] = {8, 13, 18, 23};
@@ -146,7 +164,7 @@ s_value_problem(enum cs_op op, const struct cs_value *v)
 }
 
 /* Returns the value of a lowercase hex digit, or -1. */
-static int
+CS_MUST_CHECK static int
 s_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
@@ -196,6 +214,67 @@ s_uuid_text(const uint8_t b[S_UUID_BYTES], char out[CS_ID_TEXT_LEN + 1])
     out[pos] = '\0';
 }
 
+/* Indexes of what one change names: the encoder's, as it interned them;
+   the decoder's, as read (it keeps col and origin for later columns). */
+struct s_ref {
+    uint32_t table;       /* into the tables dictionary */
+    uint32_t row;         /* into the rows dictionary */
+    uint32_t col;         /* into the columns dictionary */
+    uint32_t origin;      /* into the origins dictionary */
+    uint32_t base_origin; /* ditto, when the change has a base */
+};
+
+/* Returns the reference a base HLC is written against (PROTOCOL.md
+   "Differences"): the change's HLC plus the offset of the previous base
+   in the list (that base's HLC minus its own change's HLC; 0 before the
+   first), clamped to 0..INT64_MAX, so that any base differs from it by
+   an int64.
+     hlc     the change's HLC, at most INT64_MAX
+     offset  the previous base's offset, in -INT64_MAX..INT64_MAX */
+static uint64_t
+s_base_ref(uint64_t hlc, int64_t offset)
+{
+    uint64_t mag;
+
+    if (offset >= 0) {
+        mag = (uint64_t)offset;
+        return mag > (uint64_t)INT64_MAX - hlc ? (uint64_t)INT64_MAX
+                                               : hlc + mag;
+    }
+    mag = (uint64_t)(-offset); /* offset >= -INT64_MAX: no overflow */
+    return mag >= hlc ? 0 : hlc - mag;
+}
+
+/* Returns a base's offset from its change, base - hlc; both are at most
+   INT64_MAX, so the difference is an int64. */
+static int64_t
+s_base_offset(uint64_t base, uint64_t hlc)
+{
+    return (int64_t)base - (int64_t)hlc;
+}
+
+/* Fills order[0..n) with 0..n-1 sorted by ref[i].col, in change order
+   within one column: the order of the values column (PROTOCOL.md
+   "Layout").  A counting sort, linear in n + ncols.
+     ref    the changes' indexes; every col below ncols
+     n      their number, at most CS_BATCH_CHANGES_MAX
+     ncols  entries in the columns dictionary
+     order  receives the change indexes */
+static void
+s_order_by_column(const struct s_ref *ref, size_t n, size_t ncols,
+                  uint32_t *order)
+{
+    size_t *start = cs_xcalloc(ncols + 1, sizeof *start);
+
+    for (size_t i = 0; i < n; i++)
+        start[ref[i].col + 1]++;
+    for (size_t k = 1; k <= ncols; k++)
+        start[k] += start[k - 1];
+    for (size_t i = 0; i < n; i++)
+        order[start[ref[i].col]++] = (uint32_t)i;
+    free(start);
+}
+
 /* ------------------------------------------------------------------ */
 /* Encoder.                                                            */
 
@@ -216,23 +295,6 @@ struct s_dict {
     const uint8_t *key;    /* SipHash key (struct s_enc's) */
 };
 
-/* Indexes of what one change names, as the encoder interned them. */
-struct s_ref {
-    uint32_t table;       /* into the tables dictionary */
-    uint32_t row;         /* into the rows dictionary */
-    uint32_t col;         /* into the columns dictionary */
-    uint32_t origin;      /* into the origins dictionary */
-    uint32_t base_origin; /* ditto, when the change has a base */
-};
-
-/* Per-origin state of the delta encoding (PROTOCOL.md): the HLC and
-   sequence number of the previous change of that origin, 0 before the
-   first. */
-struct s_prev {
-    uint64_t hlc; /* struct cs_hlc's t */
-    uint64_t seq; /* origin_seq */
-};
-
 /* The encoder's working state. */
 struct s_enc {
     uint8_t key[crypto_shorthash_KEYBYTES]; /* random, per call */
@@ -241,7 +303,9 @@ struct s_enc {
     struct s_dict row;                      /* row ids (text) */
     struct s_dict origin;                   /* origin node ids */
     struct s_ref *ref;                      /* one per change */
-    struct s_prev *prev;                    /* one per origin */
+    uint64_t *last;                         /* per origin, s_put_deltas() */
+    uint32_t *order;                        /* change indexes, values' order */
+    size_t nbases;                          /* changes with a base */
 };
 
 static void
@@ -361,7 +425,8 @@ s_enc_free(struct s_enc *e)
     s_dict_free(&e->row);
     s_dict_free(&e->origin);
     free(e->ref);
-    free(e->prev);
+    free(e->last);
+    free(e->order);
     memset(e, 0, sizeof *e);
 }
 
@@ -395,7 +460,7 @@ s_enc_intern(struct s_enc *e, const struct cs_change *ch, size_t n)
 }
 
 /* Writes a dictionary of names (tables or columns) as an array of str. */
-static int
+CS_MUST_CHECK static int
 s_put_names(struct cs_writer *w, const struct s_dict *d)
 {
     int r;
@@ -409,7 +474,7 @@ s_put_names(struct cs_writer *w, const struct s_dict *d)
 }
 
 /* Writes the origins dictionary as an array of bin 16. */
-static int
+CS_MUST_CHECK static int
 s_put_origins(struct cs_writer *w, const struct s_dict *d)
 {
     int r;
@@ -423,7 +488,7 @@ s_put_origins(struct cs_writer *w, const struct s_dict *d)
 }
 
 /* Writes the rows dictionary: a UUIDv7 as bin 16, any other id as str. */
-static int
+CS_MUST_CHECK static int
 s_put_rows(struct cs_writer *w, const struct s_dict *d)
 {
     uint8_t b[S_UUID_BYTES];
@@ -446,7 +511,7 @@ s_put_rows(struct cs_writer *w, const struct s_dict *d)
 }
 
 /* Writes the value of c: nil unless SET. */
-static int
+CS_MUST_CHECK static int
 s_put_value(struct cs_writer *w, const struct cs_change *c)
 {
     const struct cs_value *v = &c->value;
@@ -467,40 +532,161 @@ s_put_value(struct cs_writer *w, const struct cs_change *c)
     }
 }
 
-/* Writes one change (PROTOCOL.md "Change").
-     w     the writer
-     c     the change, valid (s_change_problem())
-     ref   the dictionary indexes of what it names
-     prev  its origin's delta state, updated to c */
-static int
-s_put_change(struct cs_writer *w, const struct cs_change *c,
-             const struct s_ref *ref, struct s_prev *prev)
+/* The columns of one uint per change that come from struct s_ref or from
+   the change itself (PROTOCOL.md "Layout"). */
+enum s_uint_column {
+    S_COLUMN_TABLE,  /* index into tables */
+    S_COLUMN_COLUMN, /* index into columns */
+    S_COLUMN_OP,     /* enum cs_op */
+    S_COLUMN_ORIGIN, /* index into origins */
+    S_COLUMN_BASE    /* S_BASE_NONE or S_BASE_SOME */
+};
+
+/* Returns the entry of column which for change c, named by ref. */
+static uint64_t
+s_uint_entry(const struct cs_change *c, const struct s_ref *ref,
+             enum s_uint_column which)
 {
-    /* Both operands are at most INT64_MAX (s_change_problem), so no
-       difference below can overflow. */
-    int64_t hlc_delta = (int64_t)c->hlc.t - (int64_t)prev->hlc;
-    int64_t seq_delta = (int64_t)c->origin_seq - (int64_t)prev->seq;
+    switch (which) {
+    case S_COLUMN_TABLE:
+        return ref->table;
+    case S_COLUMN_COLUMN:
+        return ref->col;
+    case S_COLUMN_OP:
+        return (uint64_t)c->op;
+    case S_COLUMN_ORIGIN:
+        return ref->origin;
+    case S_COLUMN_BASE:
+        return c->has_base ? S_BASE_SOME : S_BASE_NONE;
+    default:
+        return 0;
+    }
+}
+
+/* Writes one of the columns of enum s_uint_column.
+     w      the writer
+     e      the encoder, its dictionaries interned
+     ch     the changes
+     n      their number
+     which  the column */
+CS_MUST_CHECK static int
+s_put_uints(struct cs_writer *w, const struct s_enc *e,
+            const struct cs_change *ch, size_t n, enum s_uint_column which)
+{
     int r;
 
-    prev->hlc = c->hlc.t;
-    prev->seq = c->origin_seq;
-    if ((r = cs_writer_mp_array(w, c->has_base ? S_CHANGE_FIELDS_BASE
-                                               : S_CHANGE_FIELDS)) != 0 ||
-        (r = cs_writer_mp_uint(w, ref->table)) != 0 ||
-        (r = cs_writer_mp_uint(w, ref->row)) != 0 ||
-        (r = cs_writer_mp_uint(w, ref->col)) != 0 ||
-        (r = cs_writer_mp_uint(w, (uint64_t)c->op)) != 0 ||
-        (r = s_put_value(w, c)) != 0 ||
-        (r = cs_writer_mp_int(w, hlc_delta)) != 0 ||
-        (r = cs_writer_mp_uint(w, ref->origin)) != 0 ||
-        (r = cs_writer_mp_int(w, seq_delta)) != 0)
+    if ((r = cs_writer_mp_array(w, (uint32_t)n)) != 0)
         return r;
-    if (!c->has_base)
-        return 0;
-    if ((r = cs_writer_mp_int(w, (int64_t)c->base_hlc.t - (int64_t)c->hlc.t)) !=
-            0 ||
-        (r = cs_writer_mp_uint(w, ref->base_origin)) != 0)
+    for (size_t i = 0; i < n; i++)
+        if ((r = cs_writer_mp_uint(
+                 w, s_uint_entry(&ch[i], &e->ref[i], which))) != 0)
+            return r;
+    return 0;
+}
+
+/* Writes the row column: for each change, how far its row's index lies
+   below the next new one, which is 1 + the highest index named so far
+   (PROTOCOL.md "Row references").  The rows dictionary is in
+   first-appearance order, so no index lies above the next new one. */
+CS_MUST_CHECK static int
+s_put_row_refs(struct cs_writer *w, const struct s_enc *e, size_t n)
+{
+    uint32_t next = 0;
+    int r;
+
+    if ((r = cs_writer_mp_array(w, (uint32_t)n)) != 0)
         return r;
+    for (size_t i = 0; i < n; i++) {
+        if ((r = cs_writer_mp_uint(w, next - e->ref[i].row)) != 0)
+            return r;
+        if (e->ref[i].row == next)
+            next++;
+    }
+    return 0;
+}
+
+/* Writes the hlc column (seq false) or the seq column (seq true): each
+   change's HLC or origin_seq minus that of the previous change of its
+   origin, 0 before the first (PROTOCOL.md "Differences"). */
+CS_MUST_CHECK static int
+s_put_deltas(struct cs_writer *w, struct s_enc *e, const struct cs_change *ch,
+             size_t n, bool seq)
+{
+    int r;
+
+    memset(e->last, 0, e->origin.n * sizeof *e->last);
+    if ((r = cs_writer_mp_array(w, (uint32_t)n)) != 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *last = &e->last[e->ref[i].origin];
+        uint64_t v = seq ? ch[i].origin_seq : ch[i].hlc.t;
+        /* Both are at most INT64_MAX (s_change_problem()), so the
+           difference cannot overflow. */
+        if ((r = cs_writer_mp_int(w, (int64_t)v - (int64_t)*last)) != 0)
+            return r;
+        *last = v;
+    }
+    return 0;
+}
+
+/* Writes the base hlc column: for each change with a base, its base HLC
+   minus s_base_ref() (PROTOCOL.md "Differences"). */
+CS_MUST_CHECK static int
+s_put_base_hlcs(struct cs_writer *w, const struct s_enc *e,
+                const struct cs_change *ch, size_t n)
+{
+    int64_t offset = 0;
+    int r;
+
+    if ((r = cs_writer_mp_array(w, (uint32_t)e->nbases)) != 0)
+        return r;
+    for (size_t i = 0; i < n; i++) {
+        const struct cs_change *c = &ch[i];
+        uint64_t ref;
+        if (!c->has_base)
+            continue;
+        ref = s_base_ref(c->hlc.t, offset);
+        /* Both at most INT64_MAX: the difference is an int64. */
+        if ((r = cs_writer_mp_int(w, (int64_t)c->base_hlc.t - (int64_t)ref)) !=
+            0)
+            return r;
+        offset = s_base_offset(c->base_hlc.t, c->hlc.t);
+    }
+    return 0;
+}
+
+/* Writes the base origin column: for each change with a base, the index
+   of its base's origin. */
+CS_MUST_CHECK static int
+s_put_base_origins(struct cs_writer *w, const struct s_enc *e,
+                   const struct cs_change *ch, size_t n)
+{
+    int r;
+
+    if ((r = cs_writer_mp_array(w, (uint32_t)e->nbases)) != 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if (ch[i].has_base &&
+            (r = cs_writer_mp_uint(w, e->ref[i].base_origin)) != 0)
+            return r;
+    return 0;
+}
+
+/* Writes the value column: every change's value, in the order of
+   s_order_by_column(). */
+CS_MUST_CHECK static int
+s_put_values(struct cs_writer *w, struct s_enc *e, const struct cs_change *ch,
+             size_t n)
+{
+    int r;
+
+    e->order = cs_xcalloc(n == 0 ? 1 : n, sizeof *e->order);
+    s_order_by_column(e->ref, n, e->col.n, e->order);
+    if ((r = cs_writer_mp_array(w, (uint32_t)n)) != 0)
+        return r;
+    for (size_t k = 0; k < n; k++)
+        if ((r = s_put_value(w, &ch[e->order[k]])) != 0)
+            return r;
     return 0;
 }
 
@@ -526,24 +712,32 @@ cs_changeset_encode(const struct cs_change *ch, size_t n, struct cs_writer *w)
             cs_log_err(r, "change %zu: %s", i, why);
             goto out;
         }
+        e.nbases += ch[i].has_base;
     }
     if ((r = cs_crypto_init()) != 0)
         goto out;
     randombytes_buf(e.key, sizeof e.key);
     s_enc_intern(&e, ch, n);
-    e.prev = cs_xcalloc(e.origin.n == 0 ? 1 : e.origin.n, sizeof *e.prev);
+    e.last = cs_xcalloc(e.origin.n == 0 ? 1 : e.origin.n, sizeof *e.last);
+    /* PROTOCOL.md "Layout", element by element. */
     if ((r = cs_writer_mp_array(w, S_TOP_FIELDS)) != 0 ||
         (r = cs_writer_mp_uint(w, CS_CHANGESET_FORMAT)) != 0 ||
         (r = s_put_names(w, &e.table)) != 0 ||
         (r = s_put_names(w, &e.col)) != 0 ||
         (r = s_put_origins(w, &e.origin)) != 0 ||
         (r = s_put_rows(w, &e.row)) != 0 ||
-        (r = cs_writer_mp_array(w, (uint32_t)n)) != 0)
+        (r = s_put_uints(w, &e, ch, n, S_COLUMN_TABLE)) != 0 ||
+        (r = s_put_row_refs(w, &e, n)) != 0 ||
+        (r = s_put_uints(w, &e, ch, n, S_COLUMN_COLUMN)) != 0 ||
+        (r = s_put_uints(w, &e, ch, n, S_COLUMN_OP)) != 0 ||
+        (r = s_put_uints(w, &e, ch, n, S_COLUMN_ORIGIN)) != 0 ||
+        (r = s_put_deltas(w, &e, ch, n, false)) != 0 ||
+        (r = s_put_deltas(w, &e, ch, n, true)) != 0 ||
+        (r = s_put_uints(w, &e, ch, n, S_COLUMN_BASE)) != 0 ||
+        (r = s_put_base_hlcs(w, &e, ch, n)) != 0 ||
+        (r = s_put_base_origins(w, &e, ch, n)) != 0 ||
+        (r = s_put_values(w, &e, ch, n)) != 0)
         goto out;
-    for (size_t i = 0; i < n; i++)
-        if ((r = s_put_change(w, &ch[i], &e.ref[i],
-                              &e.prev[e.ref[i].origin])) != 0)
-            goto out;
     r = 0;
 out:
     s_enc_free(&e);
@@ -570,8 +764,9 @@ struct s_origin {
 struct s_dec {
     struct cs_reader rd;     /* the input */
     const char *why;         /* what was wrong, for the log */
-    size_t at;               /* change being read, for the log */
-    bool in_changes;         /* at is meaningful */
+    const char *column;      /* column being read, for the log; NULL
+                                before the columns */
+    size_t at;               /* change being read in it, for the log */
     const char **table;      /* tables dictionary, into the arena */
     size_t ntables;          /* entries */
     const char **col;        /* columns dictionary, into the arena */
@@ -584,13 +779,15 @@ struct s_dec {
     char *arena;             /* NULL while only counting */
     size_t arena_len;        /* bytes at arena */
     size_t arena_used;       /* bytes handed out */
+    struct s_ref *ref;       /* per change: its indexes as read */
+    size_t nbases;           /* changes with a base */
+    uint32_t *order;         /* change indexes in the values' order */
 };
-
 /* Records why decoding stops (the first reason only) and returns r.
      d    the decoder
      r    the error
      why  what was wrong, a static string for the log */
-static int
+CS_MUST_CHECK static int
 s_fail(struct s_dec *d, int r, const char *why)
 {
     if (d->why == NULL)
@@ -605,7 +802,7 @@ s_fail(struct s_dec *d, int r, const char *why)
      out  receives the copy
    The arena was sized so that this cannot run out; if it does, that is a
    bug here, refused with CS_ERR_INTERNAL rather than overflowed. */
-static int
+CS_MUST_CHECK static int
 s_arena_put(struct s_dec *d, const void *p, size_t n, const char **out)
 {
     char *dst;
@@ -627,7 +824,7 @@ s_arena_put(struct s_dec *d, const void *p, size_t n, const char **out)
      count  receives the entry count; in the filling pass it holds the
             counting pass's, which must be the same
      what   the dictionary's name, for the log */
-static int
+CS_MUST_CHECK static int
 s_read_dict_head(struct s_dec *d, size_t *count, const char *what)
 {
     size_t n;
@@ -648,7 +845,7 @@ s_read_dict_head(struct s_dec *d, size_t *count, const char *what)
      count     the entry count (as s_read_dict_head())
      empty_ok  whether "" is a name (columns)
      what      the dictionary's name, for the log */
-static int
+CS_MUST_CHECK static int
 s_read_names(struct s_dec *d, const char **names, size_t *count, bool empty_ok,
              const char *what)
 {
@@ -672,7 +869,7 @@ s_read_names(struct s_dec *d, const char **names, size_t *count, bool empty_ok,
 
 /* Reads the origins dictionary; copies the ids in the filling pass, when
    d->origin is allocated. */
-static int
+CS_MUST_CHECK static int
 s_read_origins(struct s_dec *d)
 {
     struct cs_view v;
@@ -694,7 +891,7 @@ s_read_origins(struct s_dec *d)
 /* Reads one entry of the rows dictionary into *out, its text copied
    into the arena; or, when out is NULL (counting pass), adds up the bytes
    that text needs. */
-static int
+CS_MUST_CHECK static int
 s_read_row(struct s_dec *d, const char **out)
 {
     enum cs_mp_type t;
@@ -738,7 +935,7 @@ s_read_row(struct s_dec *d, const char **out)
 
 /* Reads the four dictionaries: counting them when d->arena is NULL,
    filling the arrays allocated by s_dec_alloc() otherwise. */
-static int
+CS_MUST_CHECK static int
 s_read_dicts(struct s_dec *d)
 {
     int r;
@@ -776,6 +973,8 @@ s_dec_free(struct s_dec *d)
     free(d->col);
     free(d->row);
     free(d->origin);
+    free(d->ref);
+    free(d->order);
     memset(d, 0, sizeof *d);
 }
 
@@ -784,7 +983,7 @@ s_dec_free(struct s_dec *d)
      count  the dictionary's entries; the index must be below
      i      receives the index
      what   the field's name, for the log */
-static int
+CS_MUST_CHECK static int
 s_read_index(struct s_dec *d, size_t count, size_t *i, const char *what)
 {
     uint64_t v;
@@ -807,7 +1006,7 @@ s_read_index(struct s_dec *d, size_t count, size_t *i, const char *what)
      what   the field's name, for the log
    Returns 0, or CS_ERR_FORMAT when the sum falls outside 0..INT64_MAX
    (computed without overflow). */
-static int
+CS_MUST_CHECK static int
 s_add_delta(struct s_dec *d, uint64_t base, int64_t delta, uint64_t *out,
             const char *what)
 {
@@ -822,7 +1021,7 @@ s_add_delta(struct s_dec *d, uint64_t base, int64_t delta, uint64_t *out,
 }
 
 /* Reads a value into *v, its bytes into the arena. */
-static int
+CS_MUST_CHECK static int
 s_read_value(struct s_dec *d, struct cs_value *v)
 {
     enum cs_mp_type t;
@@ -867,64 +1066,257 @@ s_read_value(struct s_dec *d, struct cs_value *v)
     return r != 0 ? s_fail(d, r, "a value") : 0;
 }
 
-/* Reads one change into *c (PROTOCOL.md "Change"). */
-static int
-s_read_change(struct s_dec *d, struct cs_change *c)
+/* Reads the header of a column.
+     d     the decoder
+     want  the entries it must have: the number of changes, or for the
+           base columns the number of changes with a base
+     what  the column's name, for the log */
+CS_MUST_CHECK static int
+s_read_column(struct s_dec *d, size_t want, const char *what)
 {
-    size_t fields, ti, ri, ci, oi, bi;
+    size_t n;
+    int r;
+
+    d->column = what;
+    d->at = 0;
+    if ((r = cs_reader_array(&d->rd, &n, CS_BATCH_CHANGES_MAX)) != 0)
+        return s_fail(d, r, "a column");
+    if (n != want)
+        return s_fail(d, CS_ERR_FORMAT, "a column of the wrong length");
+    return 0;
+}
+
+/* Reads the table column, whose length is the number of changes, and
+   allocates the changes once that number is known to fit the bytes left
+   (PROTOCOL.md "Layout"). */
+CS_MUST_CHECK static int
+s_read_tables(struct s_dec *d, struct cs_changeset *cs)
+{
+    size_t ti;
+    int r;
+
+    d->column = "table";
+    d->at = 0;
+    if ((r = cs_reader_array(&d->rd, &cs->n, CS_BATCH_CHANGES_MAX)) != 0)
+        return s_fail(d, r, "changes");
+    /* A change takes at least one byte in each of the columns of one
+       entry per change, this one included. */
+    if (cs->n > cs_reader_left(&d->rd) / S_CHANGE_COLUMNS)
+        return s_fail(d, CS_ERR_TRUNCATED, "columns too short for the changes");
+    cs->change = cs_xcalloc(cs->n + 1, sizeof *cs->change);
+    d->ref = cs_xcalloc(cs->n + 1, sizeof *d->ref);
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        if ((r = s_read_index(d, d->ntables, &ti, "table index")) != 0)
+            return r;
+        d->ref[d->at].table = (uint32_t)ti;
+        cs->change[d->at].table = d->table[ti];
+    }
+    return 0;
+}
+
+/* Reads the row column: each entry says how far the change's row index
+   lies below the next new one, 1 + the highest index named so far
+   (PROTOCOL.md "Row references"). */
+CS_MUST_CHECK static int
+s_read_row_refs(struct s_dec *d, struct cs_changeset *cs)
+{
+    size_t next = 0, ri;
+    uint64_t back;
+    int r;
+
+    if ((r = s_read_column(d, cs->n, "row")) != 0)
+        return r;
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        if ((r = cs_reader_uint(&d->rd, &back)) != 0)
+            return s_fail(d, r, "row reference");
+        if (back > next)
+            return s_fail(d, CS_ERR_FORMAT, "a row reference before row 0");
+        ri = next - (size_t)back;
+        if (ri >= d->nrows)
+            return s_fail(d, CS_ERR_FORMAT, "a row reference past the rows");
+        if (ri == next)
+            next++;
+        d->ref[d->at].row = (uint32_t)ri;
+        cs->change[d->at].row_id = d->row[ri];
+    }
+    return 0;
+}
+
+/* Reads the column column: indexes into the columns dictionary. */
+CS_MUST_CHECK static int
+s_read_cols(struct s_dec *d, struct cs_changeset *cs)
+{
+    size_t ci;
+    int r;
+
+    if ((r = s_read_column(d, cs->n, "column")) != 0)
+        return r;
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        if ((r = s_read_index(d, d->ncols, &ci, "column index")) != 0)
+            return r;
+        d->ref[d->at].col = (uint32_t)ci;
+        cs->change[d->at].col = d->col[ci];
+    }
+    return 0;
+}
+
+/* Reads the op column; an op must suit its change's column. */
+CS_MUST_CHECK static int
+s_read_ops(struct s_dec *d, struct cs_changeset *cs)
+{
     uint64_t op;
-    int64_t delta;
-    struct s_origin *o;
     const char *why;
     int r;
 
-    if ((r = cs_reader_array(&d->rd, &fields, S_CHANGE_FIELDS_BASE)) != 0)
-        return s_fail(d, r, "a change");
-    if (fields != S_CHANGE_FIELDS && fields != S_CHANGE_FIELDS_BASE)
-        return s_fail(d, CS_ERR_FORMAT, "a change of 8 or 10 fields");
-    if ((r = s_read_index(d, d->ntables, &ti, "table index")) != 0 ||
-        (r = s_read_index(d, d->nrows, &ri, "row index")) != 0 ||
-        (r = s_read_index(d, d->ncols, &ci, "column index")) != 0)
+    if ((r = s_read_column(d, cs->n, "op")) != 0)
         return r;
-    c->table = d->table[ti];
-    c->row_id = d->row[ri];
-    c->col = d->col[ci];
-    if ((r = cs_reader_uint(&d->rd, &op)) != 0)
-        return s_fail(d, r, "op");
-    if (op < CS_OP_SET || op > CS_OP_RST)
-        return s_fail(d, CS_ERR_FORMAT, "an unknown op");
-    c->op = (enum cs_op)op;
-    if ((r = s_read_value(d, &c->value)) != 0)
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        struct cs_change *c = &cs->change[d->at];
+        if ((r = cs_reader_uint(&d->rd, &op)) != 0)
+            return s_fail(d, r, "op");
+        if (op < CS_OP_SET || op > CS_OP_RST)
+            return s_fail(d, CS_ERR_FORMAT, "an unknown op");
+        c->op = (enum cs_op)op;
+        if ((why = s_shape_problem(c->op, c->col)) != NULL)
+            return s_fail(d, CS_ERR_FORMAT, why);
+    }
+    return 0;
+}
+
+/* Reads the origin column: indexes into the origins dictionary. */
+CS_MUST_CHECK static int
+s_read_origin_refs(struct s_dec *d, struct cs_changeset *cs)
+{
+    size_t oi;
+    int r;
+
+    if ((r = s_read_column(d, cs->n, "origin")) != 0)
         return r;
-    if ((why = s_shape_problem(c->op, c->col)) != NULL ||
-        (why = s_value_problem(c->op, &c->value)) != NULL)
-        return s_fail(d, CS_ERR_FORMAT, why);
-    if ((r = cs_reader_int(&d->rd, &delta)) != 0)
-        return s_fail(d, r, "hlc");
-    if ((r = s_read_index(d, d->norigins, &oi, "origin index")) != 0)
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        if ((r = s_read_index(d, d->norigins, &oi, "origin index")) != 0)
+            return r;
+        d->ref[d->at].origin = (uint32_t)oi;
+        cs->change[d->at].origin = d->origin[oi].id;
+    }
+    return 0;
+}
+
+/* Reads the hlc column (seq false) or the seq column (seq true): each
+   entry is the difference from the previous change of the same origin
+   (PROTOCOL.md "Differences"). */
+CS_MUST_CHECK static int
+s_read_deltas(struct s_dec *d, struct cs_changeset *cs, bool seq)
+{
+    const char *what = seq ? "origin_seq" : "hlc";
+    int64_t delta;
+    int r;
+
+    if ((r = s_read_column(d, cs->n, what)) != 0)
         return r;
-    o = &d->origin[oi];
-    c->origin = o->id;
-    if ((r = s_add_delta(d, o->hlc, delta, &c->hlc.t, "hlc")) != 0)
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        struct cs_change *c = &cs->change[d->at];
+        struct s_origin *o = &d->origin[d->ref[d->at].origin];
+        uint64_t *last = seq ? &o->seq : &o->hlc;
+        uint64_t *v = seq ? &c->origin_seq : &c->hlc.t;
+        if ((r = cs_reader_int(&d->rd, &delta)) != 0)
+            return s_fail(d, r, what);
+        if ((r = s_add_delta(d, *last, delta, v, what)) != 0)
+            return r;
+        if (seq && *v == 0)
+            return s_fail(d, CS_ERR_FORMAT, "origin_seq 0");
+        *last = *v;
+    }
+    return 0;
+}
+
+/* Reads the base column: S_BASE_SOME for a change with a base, else
+   S_BASE_NONE; counts the bases. */
+CS_MUST_CHECK static int
+s_read_base_flags(struct s_dec *d, struct cs_changeset *cs)
+{
+    uint64_t flag;
+    int r;
+
+    if ((r = s_read_column(d, cs->n, "base")) != 0)
         return r;
-    if ((r = cs_reader_int(&d->rd, &delta)) != 0)
-        return s_fail(d, r, "origin_seq");
-    if ((r = s_add_delta(d, o->seq, delta, &c->origin_seq, "origin_seq")) != 0)
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        if ((r = cs_reader_uint(&d->rd, &flag)) != 0)
+            return s_fail(d, r, "base flag");
+        if (flag != S_BASE_NONE && flag != S_BASE_SOME)
+            return s_fail(d, CS_ERR_FORMAT, "a base flag not 0 or 1");
+        cs->change[d->at].has_base = flag == S_BASE_SOME;
+        d->nbases += flag == S_BASE_SOME;
+    }
+    return 0;
+}
+
+/* Reads the base hlc column: one entry per change with a base, its base
+   HLC minus s_base_ref() (PROTOCOL.md "Differences"). */
+CS_MUST_CHECK static int
+s_read_base_hlcs(struct s_dec *d, struct cs_changeset *cs)
+{
+    int64_t delta, offset = 0;
+    int r;
+
+    if ((r = s_read_column(d, d->nbases, "base hlc")) != 0)
         return r;
-    if (c->origin_seq == 0)
-        return s_fail(d, CS_ERR_FORMAT, "origin_seq 0");
-    o->hlc = c->hlc.t;
-    o->seq = c->origin_seq;
-    if (fields == S_CHANGE_FIELDS)
-        return 0;
-    c->has_base = true;
-    if ((r = cs_reader_int(&d->rd, &delta)) != 0)
-        return s_fail(d, r, "base hlc");
-    if ((r = s_add_delta(d, c->hlc.t, delta, &c->base_hlc.t, "base hlc")) != 0)
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        struct cs_change *c = &cs->change[d->at];
+        if (!c->has_base)
+            continue;
+        if ((r = cs_reader_int(&d->rd, &delta)) != 0)
+            return s_fail(d, r, "base hlc");
+        if ((r = s_add_delta(d, s_base_ref(c->hlc.t, offset), delta,
+                             &c->base_hlc.t, "base hlc")) != 0)
+            return r;
+        offset = s_base_offset(c->base_hlc.t, c->hlc.t);
+    }
+    return 0;
+}
+
+/* Reads the base origin column: one index into origins per change with a
+   base. */
+CS_MUST_CHECK static int
+s_read_base_origins(struct s_dec *d, struct cs_changeset *cs)
+{
+    size_t bi;
+    int r;
+
+    if ((r = s_read_column(d, d->nbases, "base origin")) != 0)
         return r;
-    if ((r = s_read_index(d, d->norigins, &bi, "base origin index")) != 0)
+    for (d->at = 0; d->at < cs->n; d->at++) {
+        struct cs_change *c = &cs->change[d->at];
+        if (!c->has_base)
+            continue;
+        if ((r = s_read_index(d, d->norigins, &bi, "base origin index")) != 0)
+            return r;
+        d->ref[d->at].base_origin = (uint32_t)bi;
+        c->base_origin = d->origin[bi].id;
+    }
+    return 0;
+}
+
+/* Reads the value column: the changes' values grouped by column index,
+   in change order within a column (s_order_by_column()); a value must
+   suit its change's op. */
+CS_MUST_CHECK static int
+s_read_values(struct s_dec *d, struct cs_changeset *cs)
+{
+    const char *why;
+    int r;
+
+    if ((r = s_read_column(d, cs->n, "value")) != 0)
         return r;
-    c->base_origin = d->origin[bi].id;
+    d->order = cs_xcalloc(cs->n + 1, sizeof *d->order);
+    s_order_by_column(d->ref, cs->n, d->ncols, d->order);
+    for (size_t k = 0; k < cs->n; k++) {
+        struct cs_change *c = &cs->change[d->order[k]];
+        d->at = d->order[k];
+        if ((r = s_read_value(d, &c->value)) != 0)
+            return r;
+        if ((why = s_value_problem(c->op, &c->value)) != NULL)
+            return s_fail(d, CS_ERR_FORMAT, why);
+    }
     return 0;
 }
 
@@ -964,18 +1356,19 @@ cs_changeset_decode(const uint8_t *p, size_t len, struct cs_changeset **out)
     cs = cs_xcalloc(1, sizeof *cs);
     s_dec_alloc(&d, cs);
     d.rd = dicts;
-    if ((r = s_read_dicts(&d)) != 0)
+    /* PROTOCOL.md "Layout", element by element. */
+    if ((r = s_read_dicts(&d)) != 0 || (r = s_read_tables(&d, cs)) != 0 ||
+        (r = s_read_row_refs(&d, cs)) != 0 || (r = s_read_cols(&d, cs)) != 0 ||
+        (r = s_read_ops(&d, cs)) != 0 ||
+        (r = s_read_origin_refs(&d, cs)) != 0 ||
+        (r = s_read_deltas(&d, cs, false)) != 0 ||
+        (r = s_read_deltas(&d, cs, true)) != 0 ||
+        (r = s_read_base_flags(&d, cs)) != 0 ||
+        (r = s_read_base_hlcs(&d, cs)) != 0 ||
+        (r = s_read_base_origins(&d, cs)) != 0 ||
+        (r = s_read_values(&d, cs)) != 0)
         goto out;
-    if ((r = cs_reader_array(&d.rd, &cs->n, CS_BATCH_CHANGES_MAX)) != 0) {
-        r = s_fail(&d, r, "changes");
-        goto out;
-    }
-    cs->change = cs_xcalloc(cs->n + 1, sizeof *cs->change);
-    d.in_changes = true;
-    for (d.at = 0; d.at < cs->n; d.at++)
-        if ((r = s_read_change(&d, &cs->change[d.at])) != 0)
-            goto out;
-    d.in_changes = false;
+    d.column = NULL;
     if ((r = cs_reader_end(&d.rd)) != 0) {
         r = s_fail(&d, r, "bytes after the changeset");
         goto out;
@@ -985,10 +1378,11 @@ cs_changeset_decode(const uint8_t *p, size_t len, struct cs_changeset **out)
     r = 0;
 out:
     if (r != 0 && cs_log_enabled(CS_LOG_DEBUG)) {
-        if (d.in_changes)
-            cs_log_debug("changeset refused at byte %zu, change %zu: %s: %s",
-                         len - cs_reader_left(&d.rd), d.at, d.why ? d.why : "?",
-                         cs_strerror(r));
+        if (d.column != NULL)
+            cs_log_debug("changeset refused at byte %zu, %s column, change "
+                         "%zu: %s: %s",
+                         len - cs_reader_left(&d.rd), d.column, d.at,
+                         d.why ? d.why : "?", cs_strerror(r));
         else
             cs_log_debug("changeset refused at byte %zu: %s: %s",
                          len - cs_reader_left(&d.rd), d.why ? d.why : "?",

@@ -7,8 +7,10 @@
  *  appearance, and each change names them by index; UUIDv7 row ids travel
  *  as their 16 bytes; HLC times and origin sequence numbers are written as
  *  differences from the previous change of the same origin, which are
- *  small.  The byte-level format, its validation rules and the test vectors
- *  are in PROTOCOL.md (PROTOCOL.md "Changeset").
+ *  small.  The changes travel as columns, one array per field (format 2),
+ *  so that the batch's zstd finds runs of alike bytes.  The byte-level
+ *  format, its validation rules, the measurements behind it and the test
+ *  vectors are in PROTOCOL.md "Change lists".
  *
  *  This module is not the batch: it knows nothing of signatures, hashes,
  *  compression or origins' feeds, and it does not check changes against a
@@ -29,7 +31,9 @@
 #include "proto.h"
 #include "writer.h"
 
-#define CS_CHANGESET_FORMAT 1 /* the format written and the only one read */
+/* The format written and the only one read: 2, parallel columns.  Format
+   1 (one array per change) was never deployed and is refused. */
+#define CS_CHANGESET_FORMAT 2
 
 /* Entries accepted in any one dictionary of a changeset.  An encoder lists
    only names and ids its changes use, and a change names at most two
@@ -61,15 +65,16 @@ CS_MUST_CHECK int cs_changeset_encode(const struct cs_change *ch, size_t n,
      len  its length, at most CS_PAYLOAD_RAW_MAX
      out  receives the changeset, owned by the caller
           (cs_changeset_destroy()); NULL on failure
-   Memory used is bounded by a small multiple of len (and by
-   CS_BATCH_CHANGES_MAX changes), whatever the bytes claim.  Returns 0;
-   CS_ERR_TRUNCATED when the bytes end early; CS_ERR_TRAILING when bytes
-   follow the changeset; CS_ERR_TOO_BIG when len, a count, a name, a row id
-   or a value exceeds its limit; CS_ERR_FORMAT for any other violation of
-   PROTOCOL.md, including an unknown format number, an index out of
-   range and an invalid change; CS_ERR_INTERNAL only if this module's own
-   arithmetic is wrong (never expected: the fuzz target treats it as a
-   bug).  Decoded changes pass every check of cs_changeset_encode(). */
+   Memory used is bounded by a small multiple of len (about 18 bytes per
+   byte, and by CS_BATCH_CHANGES_MAX changes), whatever the bytes claim.
+   Returns 0; CS_ERR_TRUNCATED when the bytes end early; CS_ERR_TRAILING
+   when bytes follow the changeset; CS_ERR_TOO_BIG when len, a count, a
+   name, a row id or a value exceeds its limit; CS_ERR_FORMAT for any other
+   violation of PROTOCOL.md, including an unknown format number, a column
+   not as long as the changes, an index or row reference out of range and
+   an invalid change; CS_ERR_INTERNAL only if this module's own arithmetic
+   is wrong (never expected: the fuzz target treats it as a bug).  Decoded
+   changes pass every check of cs_changeset_encode(). */
 CS_MUST_CHECK int cs_changeset_decode(const uint8_t *p, size_t len,
                                       struct cs_changeset **out) CS_NONNULL(3);
 
