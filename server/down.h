@@ -43,7 +43,10 @@
 #include "scope.h"
 #include "store.h"
 
-#define CS_DOWN_BATCH_CHANGES 2000       /* changes per downstream batch */
+/* Changes per downstream batch: as many as a node's own batches
+   (client/feed.h CS_FEED_BATCH_CHANGES); at 2,000 the same changes took
+   about 10% more bytes (zstd sees less at once). */
+#define CS_DOWN_BATCH_CHANGES 5000
 #define CS_DOWN_BATCH_BYTES (512u << 10) /* ... or about this many bytes */
 #define CS_DOWN_SCAN_MAX 20000           /* log entries looked at per pack */
 
