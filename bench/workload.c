@@ -32,6 +32,7 @@ static const char *const s_settlements[] = {"Isfana", "Kochkor", "Исфана",
 struct s_row {
     char id[CS_ID_TEXT_LEN + 1]; /* its id */
     int kind;                    /* 0 cig, 1 person, 2 letter */
+    uint64_t field_hlc;          /* the version of the field updates change */
 };
 
 struct cs_workload {
@@ -171,6 +172,7 @@ s_new_row(struct cs_workload *w)
 {
     struct s_row *row =
         &w->rows[w->nrows < S_ROWS_MAX ? w->nrows++ : s_pick(w, S_ROWS_MAX)];
+    struct cs_change *c;
     const char *id;
     row->kind = (int)s_pick(w, 3);
     snprintf(row->id, sizeof row->id, "%s", s_new_id(w));
@@ -183,7 +185,9 @@ s_new_row(struct cs_workload *w)
                s_keep(w, cs_xasprintf("Демилге %zu", s_pick(w, 1000))));
         s_text(s_add(w, "cig", id, "settlement", CS_OP_SET),
                s_settlements[s_pick(w, 5)]);
-        s_text(s_add(w, "cig", id, "status", CS_OP_SET), "forming");
+        c = s_add(w, "cig", id, "status", CS_OP_SET);
+        s_text(c, "forming");
+        row->field_hlc = c->hlc.t;
         s_text(s_add(w, "cig", id, "formed_on", CS_OP_SET), s_date(w));
         break;
     case 1:
@@ -197,8 +201,9 @@ s_new_row(struct cs_workload *w)
                s_pick(w, 2) ? "female" : "male");
         s_int(s_add(w, "person", id, "birth_year", CS_OP_SET),
               1950 + (int64_t)s_pick(w, 55));
-        s_text(s_add(w, "person", id, "phone", CS_OP_SET),
-               s_keep(w, cs_xasprintf("+996 55%07zu", s_pick(w, 10000000))));
+        c = s_add(w, "person", id, "phone", CS_OP_SET);
+        s_text(c, s_keep(w, cs_xasprintf("+996 55%07zu", s_pick(w, 10000000))));
+        row->field_hlc = c->hlc.t;
         break;
     default:
         s_add(w, "letter", id, "", CS_OP_INS);
@@ -206,7 +211,9 @@ s_new_row(struct cs_workload *w)
         s_text(s_add(w, "letter", id, "subject", CS_OP_SET),
                "О ремонте водопровода");
         s_text(s_add(w, "letter", id, "language", CS_OP_SET), "ru");
-        s_text(s_add(w, "letter", id, "status", CS_OP_SET), "draft");
+        c = s_add(w, "letter", id, "status", CS_OP_SET);
+        s_text(c, "draft");
+        row->field_hlc = c->hlc.t;
         s_letter_version(w, id, 1);
         break;
     }
@@ -237,10 +244,11 @@ s_update(struct cs_workload *w)
         }
         break;
     }
-    /* Most updates replace a version the writer had seen. */
+    /* An update replaces the version the writer had: the field's last. */
     c->has_base = true;
-    c->base_hlc.t = c->hlc.t - 65536;
+    c->base_hlc.t = row->field_hlc;
     c->base_origin = w->origin;
+    row->field_hlc = c->hlc.t;
 }
 
 struct cs_workload *
