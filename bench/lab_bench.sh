@@ -42,8 +42,16 @@ lab_init
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$(now)" "$1"; }
 wire() { # wire N: bytes both ways through office N's proxy so far (it
-    # counts a connection when both its sides have closed: give it a moment)
-    sleep 1
+    # writes its stats when both sides of a connection have closed, which
+    # over the shaped link can take seconds: wait until every connection it
+    # logged as opened is logged as closed, reset or cut; at most 60 s)
+    local i opened ended
+    for i in $(seq 120); do
+        sleep 0.5
+        opened=$(grep -c '^cs-faultproxy: connection [0-9]* from ' "$TMP/proxy$1.log" || true)
+        ended=$(grep -cE '^cs-faultproxy: (connection [0-9]* closed after |connection [0-9]*: .*; resetting|cut connection )' "$TMP/proxy$1.log" || true)
+        [ "$ended" -ge "$opened" ] && { sleep 0.3; break; } # stats follow the line
+    done
     awk '/^bytes_(up|down) /{s+=$2} END{print s+0}' "$TMP/proxy$1.stats"
 }
 

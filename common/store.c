@@ -193,12 +193,17 @@ struct s_digest_cache {
     uint64_t rows;                       /* and its row count */
 };
 
+/* A statement that writes one field of a visible row. */
+struct s_colstmt {
+    sqlite3_stmt *set; /* UPDATE t SET col = ? WHERE id = ?, or NULL */
+};
+
 /* Per-table cached statements. */
 struct s_tstmt {
-    sqlite3_stmt *upsert;   /* write a visible row */
-    sqlite3_stmt *remove;   /* delete a row */
-    sqlite3_stmt *select;   /* read a row, for checks */
-    sqlite3_stmt **set_col; /* per column: write one field, or NULL */
+    sqlite3_stmt *upsert;      /* write a visible row */
+    sqlite3_stmt *remove;      /* delete a row */
+    sqlite3_stmt *select;      /* read a row, for checks */
+    struct s_colstmt *set_col; /* per column, or NULL until needed */
 };
 
 struct cs_store {
@@ -445,7 +450,7 @@ s_tables_free(struct cs_store *s)
         sqlite3_finalize(s->tstmts[i].remove);
         sqlite3_finalize(s->tstmts[i].select);
         for (size_t j = 0; s->tstmts[i].set_col != NULL && j < t->ncols; j++)
-            sqlite3_finalize(s->tstmts[i].set_col[j]);
+            sqlite3_finalize(s->tstmts[i].set_col[j].set);
         free(s->tstmts[i].set_col);
     }
     free(s->tables);
@@ -1630,17 +1635,17 @@ s_field_write(struct cs_store *s, size_t ti, int c, const char *row_id,
 
     if (ts->set_col == NULL)
         ts->set_col = cs_xcalloc(t->ncols, sizeof *ts->set_col);
-    if (ts->set_col[c] == NULL) {
+    if (ts->set_col[c].set == NULL) {
         char *sql = sqlite3_mprintf("UPDATE \"%w\" SET \"%w\" = ? WHERE id = ?",
                                     t->name, t->cols[c]);
         if (sql == NULL)
             return CS_ERR_NOMEM;
-        r = s_prepare(s, sql, &ts->set_col[c]);
+        r = s_prepare(s, sql, &ts->set_col[c].set);
         sqlite3_free(sql);
         if (r != 0)
             return r;
     }
-    st = ts->set_col[c];
+    st = ts->set_col[c].set;
     s_bind_value(st, 1, v);
     sqlite3_bind_text(st, 2, row_id, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
