@@ -10,13 +10,14 @@
 #
 # Needs a release build (cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
 # && cmake --build build/release), python3, sqlite3, gzip, ss (iproute2).
-# Takes 2 to 3 minutes at the defaults (the link lab and 100 daemons take
-# most of it).  The three binaries are copied into the work directory at
+# Takes about 5 minutes at the defaults (the link lab, 100 daemons and the
+# 100,000-change sync take most of it).  The three binaries are copied into the work directory at
 # the start (once they are 5 s old), so a rebuild of BUILD during the run
 # does not mix versions; lab_bench and many_bench get that copy too.
 # Knobs (environment): IDLE_S (seconds of the idle daemon measurements,
-# default 30), BENCH_SKIP ("lab", "many" or "lab many": leave those parts
-# out), KEEP=1 (keep the work directory).
+# default 30), BENCH_SKIP ("lab", "many", "big", or several separated by
+# spaces: leave those parts out), BIG_SCALE (step 5's workload scale,
+# default 17), KEEP=1 (keep the work directory).
 #
 # What it does, on 127.0.0.1, in a temporary directory removed at the end:
 #   0. bench/workload.py --seed --offices --scale writes the workload (SQL
@@ -59,6 +60,11 @@
 #      link: goodput against plain TCP, bytes resent per cut connection);
 #      always bench/many_bench.sh BUILD 100 20 (100 daemons: server and
 #      daemon RSS).
+#   5. A first sync of about 100,000 changes (one office at workload scale
+#      BIG_SCALE, default 17) into a new central node's daemon: its peak
+#      RSS, sampled every 0.1 s; then build/.../bench/merge_bench --json
+#      100000: the server's and an office's merge in one process against
+#      raw upserts of the same changes.
 # Writes OUT/bench.json and OUT/bench.md (machine, commit, date,
 # parameters, figures), OUT/workload-summary.json, OUT/bench-lab.* and
 # OUT/many-bench.md when they ran, and prints bench.md.
@@ -540,6 +546,70 @@ case " $BENCH_SKIP " in
     ;;
 esac
 
+# ---- 5. a first sync of 100,000 changes: the daemon's memory --------------
+# One office records BIG_SCALE times the workload's office (about 100,000
+# changes at the default 17), uploads it, and a new central node's daemon
+# takes all of it in: its peak RSS is sampled every 0.1 s until its replica
+# equals the server's.  Then merge_bench: merge throughput in one process
+# (no network, no sync protocol), against raw upserts of the same changes.
+case " $BENCH_SKIP " in
+*" big "*) fact big_rc skipped ;;
+*)
+    BIG_SCALE=${BIG_SCALE:-17}
+    say "a first sync of about 100,000 changes (workload scale $BIG_SCALE, one office)"
+    python3 "$ROOT/bench/workload.py" --seed "$SEED" --offices 1 --scale "$BIG_SCALE" --out "$W/big"
+    BIG_PORT=$(free_port)
+    bkey=$("$srv" init "$W/bighub" --listen "tcp://127.0.0.1:$BIG_PORT" 2>>"$W/big.log")
+    for n in bigsite bigcen; do
+        id=$("$cs" init "$W/$n" --name "$n" --office "$([ "$n" = bigsite ] && echo "$FIRST" || echo CEN)" \
+            --server "tcp://127.0.0.1:$BIG_PORT" --server-key "$bkey" 2>>"$W/big.log")
+        if [ "$n" = bigsite ]; then
+            "$srv" enroll "$W/bighub" "$n" --role site --office "$FIRST" --key "$id" >/dev/null 2>>"$W/big.log"
+        else
+            "$srv" enroll "$W/bighub" "$n" --role central --key "$id" >/dev/null 2>>"$W/big.log"
+        fi
+    done
+    CIGSYNC_LOG=warn "$srv" run "$W/bighub" 2>>"$W/big.log" &
+    BSRV=$!
+    PIDS="$PIDS $BSRV"
+    sqlite3 "$W/bigsite/replica.db" <"$W/big/$FIRST/initial.sql"
+    "$cs" -C "$W/bigsite" sync --quiet --timeout 300 >>"$W/big.log" 2>&1
+    t0=$(now)
+    CIGSYNC_LOG=warn "$cs" -C "$W/bigcen" daemon 2>>"$W/big.log" &
+    BD=$!
+    PIDS="$PIDS $BD"
+    bigmax=0
+    big_ok=0
+    for i in $(seq 3000); do
+        k=$(hwm "$BD")
+        [ "$k" -gt "$bigmax" ] && bigmax=$k
+        if [ $((i % 10)) = 0 ] &&
+            python3 "$W/compare.py" "$W/bighub" "$W/bigcen:bigcen:CEN:central" >/dev/null 2>&1; then
+            big_ok=1
+            break
+        fi
+        sleep 0.1
+    done
+    fact big_secs "$(python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$(now)" "$t0")"
+    k=$(hwm "$BD")
+    [ "$k" -gt "$bigmax" ] && bigmax=$k
+    fact big_hwm_kb "$bigmax"
+    fact big_ok "$big_ok"
+    fact big_changes "$(sqlite3 "$W/bigcen/replica.db" "SELECT count(*) FROM zz_log")"
+    fact big_rows "$(grep -c '^INSERT' "$W/big/$FIRST/initial.sql")"
+    kill -TERM "$BD" "$BSRV" 2>/dev/null || true
+    wait "$BD" "$BSRV" 2>/dev/null || true
+    forget "$BD"
+    forget "$BSRV"
+    fact big_rc 0
+    ;;
+esac
+if [ -x "$B/bench/merge_bench" ]; then
+    say "merge_bench: 100,000 changes in one process"
+    "$B/bench/merge_bench" --json 100000 >"$W/merge.json" 2>>"$W/merge.err" || true
+    [ -s "$W/merge.json" ] && cp "$W/merge.json" "$OUT/merge-bench.json"
+fi
+
 # ---- report -------------------------------------------------------------------
 python3 - "$W" "$OUT" "$commit" "$dirty" "$SEED" "$OFFICES" "$SCALE" "$IDLE_S" "$B" "$first" "$TWIN" "$BIN" <<'EOF'
 import datetime, glob, json, os, platform, re, subprocess, sys
@@ -670,6 +740,24 @@ thr("central, download of every office (initial phase)", cen_o.get("changes_rece
 thr("office, download of its own office on a new laptop", tw_o.get("changes_received", 0), tw_s, rows_f, rawf[0],
     "`cigsync sync` wall time at %s" % twin)
 
+mb = None
+try:
+    mb = json.load(open(w + "/merge.json"))
+except (OSError, ValueError):
+    pass
+if mb:
+    for who, what in (("server", "open, verify, decode, store checks, scope check, merge, keep the batch, "
+                                 "audit leaf and signed head, one transaction per batch"),
+                      ("office", "cs_feed_accept: decrypt, verify, decompress, decode, merge, commit")):
+        r = mb[who + "_ratio"]
+        fig(G, "%s, in process (bench/merge_bench, %d changes in %d batches)" % (who, mb["changes"], mb["batches"]),
+            round(mb[who + "_per_s"]), "changes/s", round(mb["raw_per_s"]), "changes/s",
+            "raw SQLite upserts of the same changes, one transaction, same process", rnd(r, 3), ">= 0.5x", r >= 0.5,
+            what)
+else:
+    fig(G, "in process (bench/merge_bench)", "not run", "", None, "", "", None, ">= 0.5x", None,
+        "build bench/merge_bench (the release build does)")
+
 cap = facts["capture_initial_s"]
 fig(G, "capture: the offices' sqlite3 shells inserting the initial rows into their replicas",
     round(ch_up / cap), "changes/s", round(ch_up / rawi[0]), "changes/s",
@@ -724,6 +812,11 @@ fig("peak RSS (VmHWM)", "server, %s offices + central, end of run" % offices, mi
 fig("peak RSS (VmHWM)", "largest daemon (%s), edit phase" % facts.get("daemon_hwm_node", "?"),
     mib(facts["daemon_hwm_kb_max"]), "MiB", mib(rawi[1]), "MiB", "sqlite3 shell applying the raw upserts",
     None, "< 32 MiB", facts["daemon_hwm_kb_max"] < 32 * 1024)
+if facts.get("big_rc") == 0:
+    fig("peak RSS (VmHWM)", "daemon during a first sync of %d changes (%d records)" % (facts["big_changes"], facts["big_rows"]),
+        mib(facts["big_hwm_kb"]), "MiB", None, "", "", None, "< 32 MiB", mib(facts["big_hwm_kb"]) < 32,
+        "central's daemon, new; sampled every 0.1 s; in step after %s s%s" % (
+            facts["big_secs"], "" if facts.get("big_ok") == 1 else " (NOT in step: timed out)"))
 fig("peak RSS (VmHWM)", "largest `cigsync sync` (initial phase: upload / central download / laptop)",
     "%s / %s / %s" % (mib(up_rss), mib(cen_rss), mib(tw_rss)), "MiB", None, "", "", None, None, None)
 
