@@ -619,7 +619,55 @@ test_pending_keeps_edits_whole(void)
     cs_store_destroy(&a);
 }
 
+/* The digest is cached while the file is unchanged: it must still see a
+   change made through this connection and one made by another program
+   (any SQLite tool) in between. */
+static void
+test_digest_sees_every_change(void)
+{
+    char dir[] = "/tmp/cs-store-test-XXXXXX", *path = NULL;
+    struct cs_store *a = NULL;
+    struct cs_node_id id;
+    uint8_t d1[CS_STORE_HASH_BYTES], d2[CS_STORE_HASH_BYTES];
+    uint8_t d3[CS_STORE_HASH_BYTES], d4[CS_STORE_HASH_BYTES];
+    uint64_t rows = 0;
+    sqlite3 *other = NULL;
+
+    CS_REQUIRE(mkdtemp(dir) != NULL);
+    path = cs_xasprintf("%s/replica.db", dir);
+    memset(&id, 1, sizeof id);
+    CS_REQUIRE(cs_store_create_with_schema(path, &id, "ISF", test_schema, &a) ==
+               0);
+    CS_CHECK_INT(sql(a, "INSERT INTO item(id, a) VALUES ('r1', 'x')"), 0);
+    CS_REQUIRE(cs_store_digest(a, NULL, d1, &rows) == 0);
+    CS_CHECK_INT(rows, 1);
+    CS_REQUIRE(cs_store_digest(a, NULL, d2, &rows) == 0);
+    CS_CHECK(memcmp(d1, d2, sizeof d1) == 0); /* unchanged: the same */
+    /* Through this connection. */
+    CS_CHECK_INT(sql(a, "UPDATE item SET a = 'y' WHERE id = 'r1'"), 0);
+    CS_REQUIRE(cs_store_digest(a, NULL, d3, &rows) == 0);
+    CS_CHECK(memcmp(d1, d3, sizeof d1) != 0);
+    /* By another program. */
+    CS_REQUIRE(sqlite3_open(path, &other) == SQLITE_OK);
+    CS_CHECK_INT(sqlite3_exec(other, "UPDATE item SET a = 'z' WHERE id = 'r1'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(other);
+    CS_REQUIRE(cs_store_digest(a, NULL, d4, &rows) == 0);
+    CS_CHECK(memcmp(d3, d4, sizeof d3) != 0);
+    /* Per office: another office's digest is not the whole one's. */
+    CS_REQUIRE(cs_store_digest(a, "KOC", d2, &rows) == 0);
+    CS_CHECK_INT(rows, 0);
+    CS_CHECK(memcmp(d2, d4, sizeof d2) != 0);
+    cs_store_destroy(&a);
+    free(path);
+    path = cs_xasprintf("rm -rf '%s'", dir);
+    CS_CHECK(system(path) == 0);
+    free(path);
+}
+
 static const struct cs_test_case cases[] = {
+    {"digest_sees_every_change", test_digest_sees_every_change},
     {"pending_keeps_edits_whole", test_pending_keeps_edits_whole},
     {"replace_keeps_office_and_size_limit",
      test_replace_keeps_office_and_size_limit},
