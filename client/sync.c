@@ -598,6 +598,26 @@ s_on_tree(struct s_sync *y, const struct cs_msg_tree *m)
     memcpy(h.sig, m->sig, sizeof h.sig);
     if (!cs_sth_verify(&y->server_pk, y->deployment, &h))
         return s_alarm(y, "a tree head not signed by the server's key");
+    if (m->from != y->tree_size) {
+        /* A head answering an older SINCE of ours: a session that ended
+           while it was on its way (ZeroMQ delivers it after the next
+           session started, which may have moved us on).  Its proof starts
+           where we no longer are, so it proves nothing either way; a head
+           of the size we hold must still have our root.  The head that
+           answers our current size follows. */
+        if (m->size == y->tree_size &&
+            sodium_memcmp(m->root, y->tree_root, sizeof y->tree_root) != 0) {
+            char why[128];
+            snprintf(why, sizeof why,
+                     "two different logs of %" PRIu64 " entries were signed",
+                     m->size);
+            return s_alarm(y, why);
+        }
+        cs_log_debug("a tree head from %" PRIu64 " entries, not %" PRIu64
+                     ": from an earlier session, set aside",
+                     m->from, y->tree_size);
+        return 0;
+    }
     if (m->size < y->tree_size) {
         char why[128];
         snprintf(why, sizeof why,
@@ -610,9 +630,8 @@ s_on_tree(struct s_sync *y, const struct cs_msg_tree *m)
     for (size_t i = 0; i < m->proof.n; i++)
         memcpy(proof[i].b, m->proof.h[i], CS_MERKLE_HASH_BYTES);
     if (y->tree_size > 0 &&
-        (m->from != y->tree_size ||
-         !cs_merkle_consistency_verify(y->tree_size, m->size, &old_root,
-                                       &new_root, proof, m->proof.n))) {
+        !cs_merkle_consistency_verify(y->tree_size, m->size, &old_root,
+                                      &new_root, proof, m->proof.n)) {
         char why[160];
         snprintf(why, sizeof why,
                  "the log of %" PRIu64 " entries is not an extension of the "
@@ -660,12 +679,19 @@ s_on_receipt(struct s_sync *y, const struct cs_msg_receipt *m)
     sqlite3_finalize(st);
     if (!ours)
         return s_alarm(y, "a receipt naming a batch this node did not send");
+    if (m->size != y->tree_size) {
+        /* In a head we do not hold (one set aside by s_on_tree(), or of
+           an earlier session): nothing to check it against. */
+        cs_log_debug("a receipt in a head of %" PRIu64 " entries, not %" PRIu64
+                     ": set aside",
+                     m->size, y->tree_size);
+        return 0;
+    }
     cs_merkle_leaf(m->leaf.p, m->leaf.len, &leaf);
     memcpy(root.b, y->tree_root, sizeof root.b);
     for (size_t i = 0; i < m->proof.n; i++)
         memcpy(proof[i].b, m->proof.h[i], CS_MERKLE_HASH_BYTES);
-    if (m->size != y->tree_size ||
-        !cs_merkle_inclusion_verify(&leaf, m->index, m->size, proof, m->proof.n,
+    if (!cs_merkle_inclusion_verify(&leaf, m->index, m->size, proof, m->proof.n,
                                     &root))
         return s_alarm(y, "a receipt whose proof does not hold");
     if ((r = s_meta_set_u64(y->store, "audit_receipt_seq", l.seq)) != 0 ||
