@@ -36,6 +36,7 @@ struct s_sync {
     bool connected;         /* a handshake succeeded, no disconnect since */
     bool live;              /* the server's HELLO arrived this session */
     bool status_sent;       /* STATUS sent since the last change of state */
+    bool hello_seen;        /* a HELLO of the server came this run */
     uint64_t down_acked_at; /* ms we acknowledged a batch of the server's */
     uint64_t down_turn_ms;  /* then until its next batch came, last time */
     uint64_t feed_head;     /* our last sealed batch */
@@ -437,6 +438,12 @@ s_on_hello(struct s_sync *y, const struct cs_msg_hello *m)
                      acked, y->feed_head);
         return CS_ERR_CHAIN;
     }
+    /* A batch of this run whose ACK was lost with the link shows here,
+       in the next session's HELLO: it was sent all the same.  (The first
+       HELLO of a run reports what earlier runs sent.) */
+    if (y->hello_seen && acked > y->out.acked)
+        y->res->batches_sent += acked - y->out.acked;
+    y->hello_seen = true;
     cs_flow_out_session(&y->out, acked);
     y->live = true;
     return 0;
