@@ -39,6 +39,10 @@ LAB_EVERY_S=${LAB_EVERY_S:-100000}
 . "$CS_TEST_LIB"
 . "$ROOT/tests/cli/lablib.sh"
 lab_init
+# The cleanup runs under this script's errexit: a `wait` for a killed
+# process returns non-zero, and the cleanup would stop before it removed
+# the work directory.
+trap 'set +e; lab_cleanup; cleanup' EXIT
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$(now)" "$1"; }
 wire() { # wire N: bytes both ways through office N's proxy so far (it
