@@ -68,10 +68,7 @@ ep2=$(lab_proxy 2 "$HUB_PORT" --cut-after-ms 4000:8000 --max-cuts 3 --seed 11)
 HUB_EP=$direct node_setup cen central
 HUB_EP=$ep1 node_setup koc site KOC
 HUB_EP=$ep2 node_setup koc2 site KOC
-ip netns exec "$LAB_SRV" "$CIGSYNC_SERVER" run "$HUB" \
-    --listen "tcp://0.0.0.0:$HUB_PORT" >>"$TMP/hub.log" 2>&1 &
-HUB_PID=$!
-sleep 0.5
+lab_hub_start
 # Years and phone numbers from bash's seeded generator: a counter
 # compresses to almost nothing, and the transfer would be over before
 # the link did anything to it.

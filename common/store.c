@@ -222,7 +222,6 @@ struct cs_store {
     sqlite3_stmt *log_insert;      /* INSERT OR IGNORE INTO zz_log */
     sqlite3_stmt *log_row;         /* a row's changes */
     sqlite3_stmt *cell_upsert;     /* write a winner */
-    sqlite3_stmt *cell_clear;      /* forget a row's winners */
     sqlite3_stmt *conf_clear;      /* forget a row's conflicts */
     sqlite3_stmt *conf_insert;     /* add a conflict */
     sqlite3_stmt *origin_insert;   /* intern a node id */
@@ -747,65 +746,68 @@ s_triggers_install(struct cs_store *s)
 
 /* ---- open / create ----------------------------------------------------- */
 
+/* The store's cached statements: prepared when it opens, finalized when
+   it closes, from this one list. */
+static const struct {
+    size_t at;       /* offsetof(struct cs_store, the statement) */
+    const char *sql; /* its text */
+} s_stmts[] = {
+    {offsetof(struct cs_store, log_insert),
+     "INSERT OR IGNORE INTO zz_log(tid, row_id, col, op, "
+     "value, hlc, oid, oseq, base_hlc, base_oid) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+    {offsetof(struct cs_store, log_row),
+     "SELECT col, op, value, hlc, oid, base_hlc, base_oid "
+     "FROM zz_log INDEXED BY zz_log_row WHERE tid = ? AND row_id = ?"},
+    {offsetof(struct cs_store, cell_upsert),
+     "INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
+     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tid, row_id, "
+     "col) DO UPDATE SET hlc = excluded.hlc, "
+     "oid = excluded.oid, dead = excluded.dead"},
+    {offsetof(struct cs_store, conf_clear),
+     "DELETE FROM zz_conflict WHERE tid = ? AND row_id = ?"},
+    {offsetof(struct cs_store, conf_insert),
+     "INSERT INTO zz_conflict(tid, row_id, col, lost_hlc, "
+     "lost_oid, kind, lost_value) VALUES "
+     "(?, ?, ?, ?, ?, ?, ?)"},
+    {offsetof(struct cs_store, origin_insert),
+     "INSERT INTO zz_origin(oid, node) VALUES (?, ?)"},
+    {offsetof(struct cs_store, log_by_seq),
+     "SELECT tid, row_id, col, op, value, hlc, base_hlc, "
+     "base_oid FROM zz_log WHERE oid = ? AND oseq = ?"},
+    {offsetof(struct cs_store, log_same_time),
+     "SELECT 1 FROM zz_log INDEXED BY zz_log_row WHERE tid = "
+     "? AND row_id = ? AND "
+     "col = ? AND op = 1 AND hlc = ? AND oid = ? AND "
+     "lid <> ?"},
+    {offsetof(struct cs_store, row_office),
+     "SELECT l.value FROM zz_cell c JOIN zz_log l ON "
+     "l.tid = c.tid AND l.row_id = c.row_id AND l.col = "
+     "c.col AND l.hlc = c.hlc AND l.oid = c.oid AND l.op = 1"
+     " WHERE c.tid = ? AND c.row_id = ? AND "
+     "c.col = 'office_id'"},
+    {offsetof(struct cs_store, log_count),
+     "SELECT count(*) FROM zz_log INDEXED BY zz_log_row "
+     "WHERE tid = ? AND row_id = ?"},
+    {offsetof(struct cs_store, cell_get),
+     "SELECT hlc, oid, dead FROM zz_cell WHERE tid = ? AND "
+     "row_id = ? AND col = ?"},
+};
+
+static sqlite3_stmt **
+s_stmt_slot(struct cs_store *s, size_t i)
+{
+    return (sqlite3_stmt **)(void *)((char *)s + s_stmts[i].at);
+}
+
 static int
 s_stmts_prepare(struct cs_store *s)
 {
-    int r;
-    if ((r = s_prepare(s,
-                       "INSERT OR IGNORE INTO zz_log(tid, row_id, col, op, "
-                       "value, hlc, oid, oseq, base_hlc, base_oid) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       &s->log_insert)) != 0 ||
-        (r = s_prepare(
-             s,
-             "SELECT col, op, value, hlc, oid, base_hlc, base_oid "
-             "FROM zz_log INDEXED BY zz_log_row WHERE tid = ? AND row_id = ?",
-             &s->log_row)) != 0 ||
-        (r = s_prepare(s,
-                       "INSERT INTO zz_cell(tid, row_id, col, hlc, oid, dead)"
-                       " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tid, row_id, "
-                       "col) DO UPDATE SET hlc = excluded.hlc, "
-                       "oid = excluded.oid, dead = excluded.dead",
-                       &s->cell_upsert)) != 0 ||
-        (r = s_prepare(s, "DELETE FROM zz_cell WHERE tid = ? AND row_id = ?",
-                       &s->cell_clear)) != 0 ||
-        (r = s_prepare(s,
-                       "DELETE FROM zz_conflict WHERE tid = ? AND row_id = ?",
-                       &s->conf_clear)) != 0 ||
-        (r = s_prepare(s,
-                       "INSERT INTO zz_conflict(tid, row_id, col, lost_hlc, "
-                       "lost_oid, kind, lost_value) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?)",
-                       &s->conf_insert)) != 0 ||
-        (r = s_prepare(s, "INSERT INTO zz_origin(oid, node) VALUES (?, ?)",
-                       &s->origin_insert)) != 0 ||
-        (r = s_prepare(s,
-                       "SELECT tid, row_id, col, op, value, hlc, base_hlc, "
-                       "base_oid FROM zz_log WHERE oid = ? AND oseq = ?",
-                       &s->log_by_seq)) != 0 ||
-        (r = s_prepare(s,
-                       "SELECT 1 FROM zz_log INDEXED BY zz_log_row WHERE tid = "
-                       "? AND row_id = ? AND "
-                       "col = ? AND op = 1 AND hlc = ? AND oid = ? AND "
-                       "lid <> ?",
-                       &s->log_same_time)) != 0 ||
-        (r = s_prepare(s,
-                       "SELECT l.value FROM zz_cell c JOIN zz_log l ON "
-                       "l.tid = c.tid AND l.row_id = c.row_id AND l.col = "
-                       "c.col AND l.hlc = c.hlc AND l.oid = c.oid AND l.op = 1"
-                       " WHERE c.tid = ? AND c.row_id = ? AND "
-                       "c.col = 'office_id'",
-                       &s->row_office)) != 0 ||
-        (r = s_prepare(s,
-                       "SELECT count(*) FROM zz_log INDEXED BY zz_log_row "
-                       "WHERE tid = ? AND row_id = ?",
-                       &s->log_count)) != 0 ||
-        (r = s_prepare(s,
-                       "SELECT hlc, oid, dead FROM zz_cell WHERE tid = ? AND "
-                       "row_id = ? AND col = ?",
-                       &s->cell_get)) != 0)
-        return r;
-    return 0;
+    int r = 0;
+
+    for (size_t i = 0; i < sizeof s_stmts / sizeof s_stmts[0] && r == 0; i++)
+        r = s_prepare(s, s_stmts[i].sql, s_stmt_slot(s, i));
+    return r;
 }
 
 static int
@@ -997,18 +999,8 @@ cs_store_destroy(struct cs_store **sp)
         return;
     s = *sp;
     s_tables_free(s);
-    sqlite3_finalize(s->log_insert);
-    sqlite3_finalize(s->log_row);
-    sqlite3_finalize(s->cell_upsert);
-    sqlite3_finalize(s->cell_clear);
-    sqlite3_finalize(s->conf_clear);
-    sqlite3_finalize(s->conf_insert);
-    sqlite3_finalize(s->origin_insert);
-    sqlite3_finalize(s->log_by_seq);
-    sqlite3_finalize(s->log_same_time);
-    sqlite3_finalize(s->row_office);
-    sqlite3_finalize(s->log_count);
-    sqlite3_finalize(s->cell_get);
+    for (size_t i = 0; i < sizeof s_stmts / sizeof s_stmts[0]; i++)
+        sqlite3_finalize(*s_stmt_slot(s, i));
     if (s->db != NULL)
         sqlite3_close_v2(s->db);
     free(s->origins);
@@ -1406,6 +1398,24 @@ s_bind_entry(sqlite3_stmt *st, int i, const struct s_entry *x)
         sqlite3_bind_null(st, i);
 }
 
+/* The error of a failed write of merged state (rc): CS_ERR_BAD_VALUE, with
+   the row named, when it breaks a rule of the schema (a CHECK another
+   replica's schema did not have); else the store error. */
+static int
+s_merged_err(struct cs_store *s, int rc, const char *what,
+             const struct cs_table *t, const char *row_id)
+{
+    int r = s_db_err(s, rc, what);
+
+    if (r == CS_ERR_DB &&
+        (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT) {
+        r = CS_ERR_BAD_VALUE;
+        s_set_errmsg(s, "merged row %s.%s breaks a rule of this schema: %s",
+                     t->name, row_id, sqlite3_errmsg(s->db));
+    }
+    return r;
+}
+
 /* Writes a row's derived state: winners, conflicts, the visible row. */
 static int
 s_row_write(struct cs_store *s, size_t ti, const char *row_id,
@@ -1464,18 +1474,8 @@ s_row_write(struct cs_store *s, size_t ti, const char *row_id,
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) {
-        r = s_db_err(s, rc, "writing a merged row");
-        if (r == CS_ERR_DB &&
-            (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT) {
-            r = CS_ERR_BAD_VALUE;
-            s_set_errmsg(s,
-                         "merged row %s.%s breaks a rule of this schema:"
-                         " %s",
-                         t->name, row_id, sqlite3_errmsg(s->db));
-        }
-        return r;
-    }
+    if (rc != SQLITE_DONE)
+        return s_merged_err(s, rc, "writing a merged row", t, row_id);
     return 0;
 }
 
@@ -1633,6 +1633,7 @@ s_field_write(struct cs_store *s, size_t ti, int c, const char *row_id,
     sqlite3_stmt *st;
     int r, rc;
 
+    *written = false;
     if (ts->set_col == NULL)
         ts->set_col = cs_xcalloc(t->ncols, sizeof *ts->set_col);
     if (ts->set_col[c].set == NULL) {
@@ -1651,16 +1652,8 @@ s_field_write(struct cs_store *s, size_t ti, int c, const char *row_id,
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) {
-        r = s_db_err(s, rc, "writing a merged field");
-        if (r == CS_ERR_DB &&
-            (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CONSTRAINT) {
-            r = CS_ERR_BAD_VALUE;
-            s_set_errmsg(s, "merged row %s.%s breaks a rule of this schema: %s",
-                         t->name, row_id, sqlite3_errmsg(s->db));
-        }
-        return r;
-    }
+    if (rc != SQLITE_DONE)
+        return s_merged_err(s, rc, "writing a merged field", t, row_id);
     *written = sqlite3_changes(s->db) == 1;
     return 0;
 }

@@ -21,14 +21,7 @@ hub_setup
 lab_office 1
 isf_ep=$(lab_proxy 1 "$HUB_PORT")
 HUB_EP=$isf_ep node_setup isf site ISF
-CIGSYNC_LOG=info ip netns exec "$LAB_SRV" "$CIGSYNC_SERVER" run "$HUB" \
-    --listen "tcp://0.0.0.0:$HUB_PORT" >>"$TMP/hub.log" 2>&1 &
-HUB_PID=$!
-for i in $(seq 100); do
-    grep -q "serving on" "$TMP/hub.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "serving on" "$TMP/hub.log" || fail "the server did not start: $(cat "$TMP/hub.log")"
+lab_hub_start
 
 # A day at the office: 200 persons (Cyrillic names, 8 fields each), then
 # 2,000 edits of single fields, as a colleague would make them one by one.

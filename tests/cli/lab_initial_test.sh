@@ -28,14 +28,7 @@ koc_ep=$(lab_proxy 1 "$HUB_PORT" --cut-after-ms 2500:4000 --max-cuts 3 --seed 7)
 HUB_EP=$direct node_setup cen central
 HUB_EP=$direct node_setup twin site KOC
 HUB_EP=$koc_ep node_setup koc site KOC
-CIGSYNC_LOG=info ip netns exec "$LAB_SRV" "$CIGSYNC_SERVER" run "$HUB" \
-    --listen "tcp://0.0.0.0:$HUB_PORT" >>"$TMP/hub.log" 2>&1 &
-HUB_PID=$!
-for i in $(seq 100); do
-    grep -q "serving on" "$TMP/hub.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "serving on" "$TMP/hub.log" || fail "the server did not start: $(cat "$TMP/hub.log")"
+lab_hub_start
 
 # Phone numbers and birth years from bash's seeded generator: real data
 # compresses far less than a counter, and the transfer must stay long

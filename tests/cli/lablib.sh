@@ -120,6 +120,20 @@ EOF
     fi
 }
 
+# lab_hub_start: runs the server ($HUB, port $HUB_PORT) in the server's
+# namespace, sets HUB_PID, and waits until it serves.
+lab_hub_start() {
+    local i
+    CIGSYNC_LOG=info ip netns exec "$LAB_SRV" "$CIGSYNC_SERVER" run "$HUB" \
+        --listen "tcp://0.0.0.0:$HUB_PORT" >>"$TMP/hub.log" 2>&1 &
+    HUB_PID=$!
+    for i in $(seq 100); do
+        grep -q "serving on" "$TMP/hub.log" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "the server did not start: $(cat "$TMP/hub.log")"
+}
+
 lab_drops() {
     local n=$1 ns o
     ns=$(lab_ns "$n")

@@ -341,6 +341,20 @@ test_apply_all_or_nothing(void)
     ch[1].value.len = 4;
     CS_CHECK_INT(cs_store_apply(b, ch, 2, NULL), 0);
     CS_CHECK_INT(sql_int(b, "SELECT count(*) FROM item WHERE c = 'fine'"), 1);
+    /* A sequential edit of the live row (merged without reading its log)
+       that breaks the schema is refused the same way, nothing written. */
+    ch[1].has_base = true;
+    ch[1].base_hlc = ch[1].hlc;
+    ch[1].base_origin = ch[1].origin;
+    ch[1].hlc.t = (T0 + 1) << 16;
+    ch[1].origin_seq = 3;
+    ch[1].value.p = "forbidden";
+    ch[1].value.len = 9;
+    CS_CHECK_INT(cs_store_apply(b, &ch[1], 1, NULL), CS_ERR_BAD_VALUE);
+    CS_CHECK(strstr(cs_store_errmsg(b), "breaks a rule of this schema") !=
+             NULL);
+    CS_CHECK_INT(sql_int(b, "SELECT count(*) FROM item WHERE c = 'fine'"), 1);
+    CS_CHECK_INT(sql_int(b, "SELECT count(*) FROM zz_log"), 2);
     cs_store_destroy(&b);
 }
 
